@@ -1,0 +1,115 @@
+"""apps:* commands."""
+
+from __future__ import annotations
+
+import click
+
+from berth import apps
+from berth.cli.common import ctx, emit_json, format_option, table
+from berth.cli.common import report as show_report
+from berth.store import apps as store
+
+
+@click.command()
+@click.argument("name")
+def create(name: str) -> None:
+    """Create an app.
+
+    \b
+    Example:
+      berth apps:create myapp
+    """
+    c = ctx()
+    apps.create(c, name)
+    click.echo(f"-----> Created {name}")
+
+
+@click.command("apps:list")
+@format_option
+def list_(fmt: str) -> None:
+    """List apps.
+
+    \b
+    Example:
+      berth apps:list --format json
+    """
+    c = ctx()
+    rows = store.all_apps(c.conn)
+    if fmt == "json":
+        emit_json([{"name": a.name, "release": f"v{a.current_release}"
+                    if a.current_release else None} for a in rows])
+        return
+    click.echo("=====> My Apps")
+    for a in rows:
+        click.echo(a.name)
+
+
+@click.command()
+@click.argument("name")
+def exists(name: str) -> None:
+    """Exit 0 if the app exists, 3 if not.
+
+    \b
+    Example:
+      berth apps:exists myapp && echo yes
+    """
+    if not apps.exists(ctx(), name):
+        click.echo(f"App {name} does not exist", err=True)
+        raise SystemExit(3)
+    click.echo(f"App {name} exists")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Do not ask for the name again.")
+def destroy(name: str, force: bool) -> None:
+    """Destroy an app: containers, images, route, repo and state.
+
+    \b
+    Example:
+      berth apps:destroy myapp --force
+    """
+    c = ctx()
+    apps.get(c, name)
+    if not force:
+        click.echo(f" !     This destroys {name}: its containers, images, repo and config.")
+        answer = click.prompt(f" !     To proceed, type the app name ({name})", default="",
+                              show_default=False)
+        if answer != name:
+            raise click.ClickException("confirmation did not match; nothing was destroyed")
+    apps.destroy(c, name)
+    click.echo(f"-----> Destroyed {name}")
+
+
+@click.command()
+@click.argument("old")
+@click.argument("new")
+def rename(old: str, new: str) -> None:
+    """Rename an app, keeping its releases and config.
+
+    \b
+    Example:
+      berth apps:rename myapp myapp2
+    """
+    apps.rename(ctx(), old, new)
+    click.echo(f"-----> Renamed {old} to {new}")
+
+
+@click.command()
+@click.argument("name")
+@format_option
+def report(name: str, fmt: str) -> None:
+    """Show an app's release, containers, URL and settings.
+
+    \b
+    Example:
+      berth apps:report myapp --format json
+    """
+    data = apps.report(ctx(), name)
+    if fmt == "json":
+        emit_json(data)
+    else:
+        show_report(data, f"{name} app information")
+
+
+__all__ = ["create", "list_", "exists", "destroy", "rename", "report", "table"]

@@ -1,0 +1,113 @@
+"""Entry point. Commands load lazily so `berth apps:list` costs little more than Python."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from berth import __version__
+from berth.errors import BerthError
+
+# command name -> "module:function"; the SSH shell allows exactly these minus INTERNAL
+COMMANDS = {
+    "apps:create": "berth.cli.apps:create",
+    "apps:list": "berth.cli.apps:list_",
+    "apps:exists": "berth.cli.apps:exists",
+    "apps:destroy": "berth.cli.apps:destroy",
+    "apps:rename": "berth.cli.apps:rename",
+    "apps:report": "berth.cli.apps:report",
+    "config:set": "berth.cli.config:set_",
+    "config:get": "berth.cli.config:get",
+    "config:unset": "berth.cli.config:unset",
+    "config:show": "berth.cli.config:show",
+    "config:export": "berth.cli.config:export",
+    "config:import": "berth.cli.config:import_",
+    "releases": "berth.cli.releases:list_",
+    "git:set": "berth.cli.git:set_",
+    "git:report": "berth.cli.git:report",
+    "ssh-keys:add": "berth.cli.keys:add",
+    "ssh-keys:remove": "berth.cli.keys:remove",
+    "ssh-keys:list": "berth.cli.keys:list_",
+    "tokens:create": "berth.cli.keys:token_create",
+    "settings:set": "berth.cli.settings:set_",
+    "settings:show": "berth.cli.settings:show",
+    "stacks:build": "berth.cli.stacks:build",
+    "stacks:list": "berth.cli.stacks:list_",
+    "server": "berth.cli.server:server",
+    "ssh-shell": "berth.cli.server:ssh_shell",
+    "version": "berth.cli.main:version",
+}
+# never reachable through `ssh berth@host CMD`
+INTERNAL = {"server", "ssh-shell", "ssh-keys:add", "ssh-keys:remove", "settings:set",
+            "stacks:build", "tokens:create"}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        cmd = getattr(importlib.import_module(module), attr)
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--root", type=click.Path(file_okay=False), default=None,
+              help="State directory (default: $BERTH_ROOT, /var/lib/berth as root).")
+def cli(root: str | None) -> None:
+    """berth: git push to your own server.
+
+    \b
+    Example:
+      berth apps:create myapp
+      git remote add berth berth@myserver:myapp && git push berth main
+    """
+    if root:
+        os.environ["BERTH_ROOT"] = os.path.abspath(root)
+
+
+@click.command()
+def version() -> None:
+    """Print berth's version.
+
+    \b
+    Example:
+      berth version
+    """
+    click.echo(f"berth {__version__}")
+
+
+def run(args: list[str], *, prog: str = "berth", standalone: bool = True) -> int:
+    try:
+        cli.main(args=args, prog_name=prog, standalone_mode=False)
+    except BerthError as e:
+        click.echo(f" !     {e}", err=True)
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def main() -> Any:
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""The pipeline, top to bottom: receive -> build -> release -> deploy -> route.
+
+    deploy_push(ctx, app, sha)      called by the git pre-receive hook
+      checkout(...)                 the pushed tree, from git itself, links checked
+      build(...)                    the first builder whose detect() says yes -> image id
+      new_release(...)              vN: image + config snapshot + processes + formation
+      deploy_release(...)           release phase, start + checks, switch router, retire old
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from berth import appjson, engine, locks, procfile, routing
+from berth.context import Ctx
+from berth.errors import BuildError, DeployError
+from berth.models import App, Release
+from berth.schedulers import docker_local, specs
+from berth.store import apps as store_apps
+from berth.store import config as store_config
+from berth.store import events, formation, releases, settings
+from berth.store.db import transaction
+
+DEFAULT_RETIRE_WAIT = 2.0
+
+
+def app_lock_path(ctx: Ctx, app: str) -> Path:
+    return ctx.paths.locks / f"app-{app}.lock"
+
+
+@contextmanager
+def app_lock(ctx: Ctx, app: str) -> Iterator[None]:
+    timeout = float(settings.get(ctx.conn, "lock-timeout"))
+    with locks.hold(app_lock_path(ctx, app), what=f"another deploy of {app} to finish",
+                    timeout=timeout, out=ctx.out, holder=ctx.actor):
+        yield
+
+
+def deploy_push(ctx: Ctx, app_name: str, sha: str) -> Release:
+    with app_lock(ctx, app_name):
+        app = store_apps.get(ctx.conn, app_name)
+        src = checkout(ctx, app_name, sha)
+        try:
+            release = build_release(ctx, app, src, sha)
+        finally:
+            shutil.rmtree(src.parent, ignore_errors=True)
+        return deploy_release(ctx, app, release)
+
+
+def checkout(ctx: Ctx, app: str, sha: str) -> Path:
+    """Extract the pushed commit with `git archive`; links that leave the tree, absolute
+    paths and devices are refused by the tar 'data' filter."""
+    ctx.paths.builds.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{app}-", dir=ctx.paths.builds))
+    src = work / "src"
+    src.mkdir()
+    proc = subprocess.Popen(["git", "archive", "--format=tar", sha],
+                            cwd=ctx.paths.repo(app), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            tar.extractall(src, filter="data")
+    except (tarfile.TarError, OSError) as e:
+        shutil.rmtree(work, ignore_errors=True)
+        raise BuildError(f"cannot check out {sha[:7]}: {e}") from None
+    finally:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.wait() != 0:
+            shutil.rmtree(work, ignore_errors=True)
+            raise BuildError(f"cannot check out {sha[:7]}: {err.strip()}")
+    return src
+
+
+def read_app_files(src: Path) -> tuple[dict[str, str], dict]:
+    procs: dict[str, str] = {}
+    data: dict = {}
+    pf = src / "Procfile"
+    if pf.is_file():
+        procs = procfile.parse(pf.read_text(errors="replace"))
+    aj = src / "app.json"
+    if aj.is_file():
+        data = appjson.parse(aj.read_text(errors="replace"))
+    return procs, data
+
+
+def build(ctx: Ctx, app: App, src: Path, sha: str) -> tuple[str, int | None]:
+    from berth.builders import detect
+    from berth.builders.base import BuildContext
+    from berth.builders.dockerfile import exposed_port
+
+    forced = store_apps.get_setting(ctx.conn, app, "builder")
+    builder = detect.select_builder(src, forced)
+    ctx.step(f"Building {app.name} from {sha[:7]} with the {builder.name} builder")
+    tag = f"berth/{app.name}:{sha[:12]}"
+    overrides = {k.removeprefix("stack."): v
+                 for k, v in settings.all_settings(ctx.conn).items() if k.startswith("stack.")}
+    bctx = BuildContext(app=app.name, src=src, image_tag=tag, out=ctx.info,
+                        stack_overrides=overrides, build_args={},
+                        labels={"berth.app": app.name, "berth.git-sha": sha})
+    builder.build(bctx)
+    image = engine.image_id(tag)
+    return image, exposed_port(image)
+
+
+def build_release(ctx: Ctx, app: App, src: Path, sha: str) -> Release:
+    procs, data = read_app_files(src)
+    image, port = build(ctx, app, src, sha)
+    return new_release(ctx, app, image=image, git_sha=sha, processes=procs, app_json=data,
+                       port=port, description=f"Deploy {sha[:7]}")
+
+
+def new_release(ctx: Ctx, app: App, *, image: str | None, git_sha: str | None,
+                processes: dict[str, str], app_json: dict, port: int | None,
+                description: str) -> Release:
+    """Record vN with a snapshot of config and formation. New process types get their app.json
+    formation count, or 1 for web and 0 for the rest (as on Heroku)."""
+    with transaction(ctx.conn):
+        counts = formation.get(ctx.conn, app.id)
+        initial = appjson.formation(app_json)
+        added = {t: initial.get(t, 1 if t == "web" else 0)
+                 for t in [*processes, "web"] if t not in counts and t != "release"}
+        formation.put(ctx.conn, app.id, added)
+        counts.update(added)
+        rel = releases.create(
+            ctx.conn, app, image=image, git_sha=git_sha,
+            config=store_config.merged(ctx.conn, app.id), processes=processes,
+            formation=counts, app_json=app_json, port=port, description=description)
+    return rel
+
+
+def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
+    """Run the release phase, start the new containers beside the old ones, check them, switch
+    the router, then retire the old ones. Any failure before the switch leaves the previous
+    release serving and marks this one failed."""
+    try:
+        release_phase(ctx, release)
+        ctx.step(f"Starting {release.label}")
+        new = docker_local.start(release, _runnable(ctx, app, release),
+                                 appjson.checks(release.app_json), ctx.out)
+        for c in new:
+            ctx.info(f"{c.name.removesuffix('.next')} started")
+        switch(ctx, app, release)
+    except BaseException as e:
+        with transaction(ctx.conn):
+            releases.set_status(ctx.conn, app, release.version, "failed")
+            events.record(ctx.conn, actor=ctx.actor, app=app.name, action="deploy.failed",
+                          details={"release": release.version, "reason": str(e)[:300]})
+        raise
+    ctx.step(f"Retiring old containers in {DEFAULT_RETIRE_WAIT:.0f}s")
+    url = routing.url_for(ctx, app.name)
+    ctx.out(f"=====> Application deployed: {url}")
+    docker_local.finish(app.name, release.version, wait=DEFAULT_RETIRE_WAIT)
+    return releases.get(ctx.conn, app, release.version)
+
+
+def _runnable(ctx: Ctx, app: App, release: Release) -> dict[str, int]:
+    counts = formation.get(ctx.conn, app.id) or release.formation
+    return docker_local.runnable_types(release, counts)
+
+
+def release_phase(ctx: Ctx, release: Release) -> None:
+    command = release.processes.get("release")
+    if not command:
+        return
+    ctx.step("Running the release command")
+    name = specs.container_name(release.app, "release", release.version)
+    code = docker_local.run_oneoff(release, ["/bin/sh", "-c", command], name=name,
+                                  role="release", out=ctx.out)
+    if code != 0:
+        raise DeployError(f"the release command failed with exit code {code}; "
+                          "the previous release keeps serving")
+
+
+def switch(ctx: Ctx, app: App, release: Release) -> None:
+    """Make `release` current and move traffic to it, as one step under the router lock."""
+    from berth.routers import caddy
+
+    ctx.step("Switching traffic")
+    with locks.hold(routing.lock_path(ctx), what="the router", timeout=60):
+        before = store_apps.get(ctx.conn, app.name).current_release
+        with transaction(ctx.conn):
+            store_apps.set_current(ctx.conn, app, release.version)
+            releases.set_status(ctx.conn, app, release.version, "succeeded")
+            events.record(ctx.conn, actor=ctx.actor, app=app.name, action="deploy",
+                          details={"release": release.version,
+                                   "description": release.description})
+        try:
+            caddy.ensure_running(ctx.paths.root, settings.get(ctx.conn, "listen"))
+            routing.router(ctx).apply(routing.compute(ctx))
+        except BaseException:
+            with transaction(ctx.conn):
+                store_apps.set_current(ctx.conn, app, before)
+            docker_local.remove_release(app.name, release.version)
+            raise
+
+
+def redeploy_config(ctx: Ctx, app: App, description: str) -> Release | None:
+    """After a config change: a new release with the same image and the new config."""
+    cur = releases.current(ctx.conn, app)
+    if cur is None or cur.image is None:
+        return None
+    rel = new_release(ctx, app, image=cur.image, git_sha=cur.git_sha,
+                      processes=cur.processes, app_json=cur.app_json, port=cur.port,
+                      description=description)
+    return deploy_release(ctx, app, rel)
+

@@ -1,0 +1,111 @@
+"""The one place berth talks to the Docker engine. Specs are built as data elsewhere;
+this module runs them and turns engine failures into EngineError."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from berth.errors import EngineError
+
+LABEL = "berth.app"
+
+
+@functools.lru_cache(maxsize=1)
+def client() -> Any:
+    import docker
+
+    try:
+        c = docker.from_env(timeout=120)
+        c.ping()
+    except Exception as e:  # docker raises many unrelated types here
+        raise EngineError(f"cannot reach the Docker engine: {e}") from None
+    return c
+
+
+@contextmanager
+def errors(doing: str) -> Iterator[None]:
+    import docker.errors
+
+    try:
+        yield
+    except docker.errors.DockerException as e:
+        raise EngineError(f"{doing}: {e}") from None
+
+
+def containers(app: str | None = None, *, all: bool = True) -> list[Any]:
+    flt = {"label": f"{LABEL}={app}" if app else LABEL}
+    with errors("listing containers"):
+        return list(client().containers.list(all=all, filters=flt))
+
+
+def ensure_network(name: str, labels: dict[str, str]) -> None:
+    import docker.errors
+
+    with errors(f"creating network {name}"):
+        try:
+            client().networks.get(name)
+        except docker.errors.NotFound:
+            client().networks.create(name, driver="bridge", labels=labels)
+
+
+def remove_network(name: str) -> None:
+    import docker.errors
+
+    with errors(f"removing network {name}"):
+        try:
+            client().networks.get(name).remove()
+        except docker.errors.NotFound:
+            pass
+
+
+def create(spec: dict[str, Any]) -> Any:
+    with errors(f"creating container {spec.get('name')}"):
+        return client().containers.create(**spec)
+
+
+def container_ip(container: Any, network: str) -> str | None:
+    container.reload()
+    nets = container.attrs.get("NetworkSettings", {}).get("Networks", {}) or {}
+    ip = (nets.get(network) or {}).get("IPAddress")
+    return ip or None
+
+
+def remove(container: Any, *, timeout: int = 10) -> None:
+    import docker.errors
+
+    try:
+        if container.status in ("running", "restarting", "paused"):
+            container.stop(timeout=timeout)
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as e:
+        if "already in progress" not in str(e) and "No such container" not in str(e):
+            raise EngineError(f"removing {container.name}: {e}") from None
+
+
+def logs_tail(container: Any, lines: int = 20) -> str:
+    import docker.errors
+
+    try:
+        return container.logs(tail=lines).decode(errors="replace")
+    except docker.errors.DockerException:
+        return ""
+
+
+def image_exists(ref: str) -> bool:
+    import docker.errors
+
+    try:
+        client().images.get(ref)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def image_id(ref: str) -> str:
+    with errors(f"inspecting image {ref}"):
+        return str(client().images.get(ref).id)

@@ -1,0 +1,149 @@
+"""Read, plan, act: compare what the store wants with what the engine runs and repair drift.
+Running it again after a crash half-way is always safe.
+
+    facts   = read(ctx)          desired releases/formation + actual containers
+    actions = plan(facts)        pure: a list of Action
+    act(ctx, actions)            carry them out, one by one
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from berth import engine, locks
+from berth.context import Ctx
+from berth.models import Release
+from berth.schedulers import docker_local, specs
+from berth.store import apps as store_apps
+from berth.store import formation, releases
+
+
+@dataclass(frozen=True)
+class Actual:
+    name: str
+    app: str
+    ptype: str
+    index: int
+    release: int
+    running: bool
+    role: str = "process"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # start | restart | remove | rename
+    app: str
+    name: str
+    ptype: str = ""
+    index: int = 0
+
+
+@dataclass
+class Facts:
+    desired: dict[str, tuple[int, dict[str, int]]]  # app -> (version, {type: count})
+    actual: list[Actual]
+    busy: set[str] = field(default_factory=set)  # apps with a deploy in progress
+
+
+def plan(f: Facts) -> list[Action]:
+    out: list[Action] = []
+    have: dict[tuple[str, str, int], list[Actual]] = {}
+    for c in f.actual:
+        if c.app in f.busy or c.role == "oneoff":
+            continue
+        want = f.desired.get(c.app)
+        if want is None:  # destroyed, or never released: nothing of it should run
+            out.append(Action("remove", c.app, c.name))
+            continue
+        version, counts = want
+        if c.release != version or c.index > counts.get(c.ptype, 0):
+            out.append(Action("remove", c.app, c.name))
+            continue
+        have.setdefault((c.app, c.ptype, c.index), []).append(c)
+    for app, (_version, counts) in sorted(f.desired.items()):
+        if app in f.busy:
+            continue
+        for ptype, count in sorted(counts.items()):
+            for index in range(1, count + 1):
+                found = have.get((app, ptype, index), [])
+                canonical = specs.container_name(app, ptype, index)
+                if not found:
+                    out.append(Action("start", app, canonical, ptype, index))
+                    continue
+                keep, *extra = sorted(found, key=lambda c: (not c.running, c.name != canonical))
+                out.extend(Action("remove", app, c.name) for c in extra)
+                if not keep.running:
+                    out.append(Action("restart", app, keep.name, ptype, index))
+                if keep.name != canonical:
+                    out.append(Action("rename", app, keep.name, ptype, index))
+    return out
+
+
+def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
+    desired: dict[str, tuple[int, dict[str, int]]] = {}
+    rels: dict[str, Release] = {}
+    busy = set()
+    from berth.deploy import app_lock_path
+
+    for app in store_apps.all_apps(ctx.conn):
+        if locks.is_held(app_lock_path(ctx, app.name)):
+            busy.add(app.name)
+        rel = releases.current(ctx.conn, app)
+        if rel is None or rel.image is None:
+            continue
+        counts = formation.get(ctx.conn, app.id) or rel.formation
+        desired[app.name] = (rel.version, docker_local.runnable_types(rel, counts))
+        rels[app.name] = rel
+    actual = []
+    for c in engine.containers():
+        lab = c.labels
+        try:
+            actual.append(Actual(name=c.name, app=lab[specs.LABEL_APP],
+                                 ptype=lab.get(specs.LABEL_TYPE, ""),
+                                 index=int(lab.get(specs.LABEL_INDEX, "0")),
+                                 release=int(lab.get(specs.LABEL_RELEASE, "0")),
+                                 running=c.status == "running",
+                                 role=lab.get(specs.LABEL_ROLE, "process")))
+        except (KeyError, ValueError):
+            continue
+    return Facts(desired=desired, actual=actual, busy=busy), rels
+
+
+def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
+    import docker.errors
+
+    client = engine.client()
+    for a in actions:
+        ctx.out(f"reconcile: {a.kind} {a.name}")
+        try:
+            if a.kind == "remove":
+                engine.remove(client.containers.get(a.name), timeout=5)
+            elif a.kind == "restart":
+                client.containers.get(a.name).start()
+            elif a.kind == "rename":
+                client.containers.get(a.name).rename(
+                    specs.container_name(a.app, a.ptype, a.index))
+            elif a.kind == "start":
+                rel = rels[a.app]
+                engine.ensure_network(specs.network_name(a.app), {specs.LABEL_APP: a.app})
+                c = engine.create(specs.process_spec(rel, a.ptype, a.index))
+                c.start()
+        except docker.errors.DockerException as e:
+            ctx.out(f"reconcile: {a.kind} {a.name} failed: {e}")
+
+
+def reconcile(ctx: Ctx, *, apply_routes: bool = True) -> list[Action]:
+    from berth import routing
+
+    facts, rels = read(ctx)
+    actions = plan(facts)
+    if actions:
+        act(ctx, actions, rels)
+    if apply_routes:
+        routing.apply(ctx)
+    return actions
+
+
+def describe(actions: list[Action]) -> list[dict[str, Any]]:
+    return [{"kind": a.kind, "app": a.app, "name": a.name} for a in actions]

@@ -1,0 +1,1 @@
+"""Schedulers run release containers: docker_local is the default."""

@@ -1,0 +1,92 @@
+"""Container specs as data: pure functions from a release to docker SDK keyword arguments.
+Tests compare these dicts exactly; engine.py runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from berth.models import Release
+
+DEFAULT_PORT = 5000
+LABEL_APP = "berth.app"
+LABEL_TYPE = "berth.process"
+LABEL_INDEX = "berth.index"
+LABEL_RELEASE = "berth.release"
+LABEL_PORT = "berth.port"
+LABEL_ROLE = "berth.role"
+
+
+def network_name(app: str) -> str:
+    return f"berth-{app}"
+
+
+def container_name(app: str, ptype: str, index: int, *, suffix: str = "") -> str:
+    name = f"berth.{app}.{ptype}.{index}"
+    return f"{name}.{suffix}" if suffix else name
+
+
+def port_of(release: Release) -> int:
+    value = release.config.get("PORT")
+    if value and value.isdigit() and 0 < int(value) < 65536:
+        return int(value)
+    return release.port or DEFAULT_PORT
+
+
+def environment(release: Release, ptype: str, index: int) -> dict[str, str]:
+    env = dict(release.config)
+    env.setdefault("PORT", str(port_of(release)))
+    env["DYNO"] = f"{ptype}.{index}"
+    env["BERTH_APP"] = release.app
+    env["BERTH_RELEASE"] = release.label
+    return env
+
+
+def command(release: Release, ptype: str) -> list[str] | None:
+    """Procfile commands run through the container's own shell, as on Heroku; a type with no
+    Procfile entry (a Dockerfile app's web) uses the image's CMD."""
+    cmd = release.processes.get(ptype)
+    return ["/bin/sh", "-c", cmd] if cmd else None
+
+
+def labels(release: Release, ptype: str, index: int, role: str = "process") -> dict[str, str]:
+    return {
+        LABEL_APP: release.app,
+        LABEL_TYPE: ptype,
+        LABEL_INDEX: str(index),
+        LABEL_RELEASE: str(release.version),
+        LABEL_PORT: str(port_of(release)),
+        LABEL_ROLE: role,
+    }
+
+
+def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
+                 restart_policy: str = "unless-stopped") -> dict[str, Any]:
+    assert release.image, "a release without an image cannot run"
+    return {
+        "image": release.image,
+        "name": container_name(release.app, ptype, index, suffix=suffix),
+        "command": command(release, ptype),
+        "environment": environment(release, ptype, index),
+        "labels": labels(release, ptype, index),
+        "network": network_name(release.app),
+        "hostname": f"{release.app}-{ptype}-{index}",
+        "restart_policy": {"Name": restart_policy},
+        "security_opt": ["no-new-privileges"],
+        "init": True,
+        "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
+    }
+
+
+def oneoff_spec(release: Release, argv: list[str], *, name: str, role: str) -> dict[str, Any]:
+    """A one-off container (release phase, `run`): same image, env and network, no restart."""
+    assert release.image, "a release without an image cannot run"
+    return {
+        "image": release.image,
+        "name": name,
+        "command": argv,
+        "environment": environment(release, role, 1),
+        "labels": labels(release, role, 1, role="oneoff"),
+        "network": network_name(release.app),
+        "security_opt": ["no-new-privileges"],
+        "init": True,
+    }

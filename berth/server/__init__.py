@@ -1,0 +1,1 @@
+"""`berth server`: supervises the router, serves git over HTTP, runs the reconciler."""

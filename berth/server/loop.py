@@ -1,0 +1,62 @@
+"""The long-running process: keeps Caddy up, serves git over HTTP, reconciles every few
+seconds. One instance per root (a pid-file lock)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import traceback
+
+from berth import locks
+from berth.context import Ctx
+from berth.errors import BerthError
+from berth.store import settings
+
+
+def _listen_parts(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return (host.strip("[]") or "0.0.0.0"), int(port)
+
+
+def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False) -> None:
+    from berth import reconcile
+    from berth.routers import caddy
+    from berth.server import githttp
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with locks.hold(ctx.paths.run / "server.lock", what="another berth server", timeout=0.1,
+                    holder="berth server"):
+        (ctx.paths.run / "server.pid").write_text(f"{__import__('os').getpid()}\n")
+        http_listen = settings.get(ctx.conn, "http-listen") or "127.0.0.1:7070"
+        host, port = _listen_parts(http_listen)
+        httpd = githttp.serve(ctx.paths.root, host, port)
+        ctx.out(f"berth server: git over HTTP on {http_listen}, router on "
+                f"{settings.get(ctx.conn, 'listen')}")
+        try:
+            while not stop.is_set():
+                started = caddy.ensure_running(ctx.paths.root, settings.get(ctx.conn, "listen"))
+                if started:
+                    ctx.out("berth server: started Caddy")
+                try:
+                    reconcile.reconcile(ctx)
+                    if started:
+                        from berth import routing
+
+                        routing.apply(ctx, force=True)
+                except BerthError as e:
+                    ctx.out(f"berth server: {e}")
+                except Exception:  # keep supervising whatever one pass hit
+                    ctx.out("berth server: reconcile failed:\n" + traceback.format_exc())
+                if once:
+                    break
+                stop.wait(interval)
+        finally:
+            httpd.shutdown()
+            (ctx.paths.run / "server.pid").unlink(missing_ok=True)
+
+
+def wait_forever() -> None:
+    while True:
+        time.sleep(3600)

@@ -1,0 +1,85 @@
+"""`berth ssh-shell --user NAME`: run what the SSH client asked for, if it is allowed.
+
+SSH_ORIGINAL_COMMAND is split with a real tokenizer (shlex, POSIX rules; nothing is ever
+evaluated); the first word must be git-receive-pack / git-upload-pack with one repo argument,
+or a berth command. Everything else is refused."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+
+from berth import names
+from berth.errors import NotFound, PermissionDenied, ValidationError
+
+MAX_COMMAND = 8192
+GIT = {"git-receive-pack", "git-upload-pack", "git receive-pack", "git upload-pack"}
+
+
+def tokenize(command: str) -> list[str]:
+    if len(command) > MAX_COMMAND:
+        raise ValidationError(f"command longer than {MAX_COMMAND} characters")
+    if any(c in command for c in "\x00\r\n"):
+        raise ValidationError("control characters are not allowed in commands")
+    try:
+        return shlex.split(command, posix=True)
+    except ValueError as e:
+        raise ValidationError(f"cannot parse the command: {e}") from None
+
+
+def repo_app(arg: str) -> str:
+    """`'myapp'`, `myapp.git`, `/myapp.git` or `~/myapp` name the app myapp; nothing else."""
+    name = arg
+    for prefix in ("~/", "/"):
+        name = name.removeprefix(prefix)
+    name = name.removesuffix("/").removesuffix(".git")
+    return names.app_name(name)
+
+
+def classify(argv: list[str], allowed: set[str]) -> tuple[str, list[str]]:
+    """('git', [service, app]) or ('berth', argv); raises for anything else."""
+    if not argv:
+        raise ValidationError("no command given")
+    if argv[0] == "git" and len(argv) >= 2:
+        argv = [f"git-{argv[1]}", *argv[2:]]
+    if argv[0] in ("git-receive-pack", "git-upload-pack"):
+        if len(argv) != 2:
+            raise ValidationError(f"{argv[0]} takes exactly one repository")
+        return "git", [argv[0], repo_app(argv[1])]
+    if argv[0] in ("help", "--help", "-h"):
+        return "berth", ["--help"]
+    if argv[0] not in allowed:
+        raise PermissionDenied(f"command {argv[0][:60]!r} is not allowed here; "
+                               "try `ssh berth@HOST help`")
+    return "berth", argv
+
+
+def run(user: str) -> int:
+    from berth.cli.main import COMMANDS, INTERNAL
+    from berth.cli.main import run as cli_run
+    from berth.context import Ctx
+
+    names.user_name(user)
+    os.environ["BERTH_ACTOR"] = user
+    command = os.environ.get("SSH_ORIGINAL_COMMAND", "")
+    if not command.strip():
+        sys.stderr.write(f"Hi {user}! berth gives no shell here. "
+                         "Push with git, or run: ssh berth@HOST help\n")
+        return 1
+    kind, args = classify(tokenize(command), set(COMMANDS) - INTERNAL)
+    if kind == "berth":
+        return cli_run(args)
+    service, app = args
+    ctx = Ctx(actor=user)
+    repo = ctx.paths.repo(app)
+    from berth import apps
+    from berth.store import apps as store_apps
+
+    if store_apps.find(ctx.conn, app) is None:
+        if service == "git-upload-pack":
+            raise NotFound(f"app {app!r} does not exist")
+        apps.create(ctx, app)
+        sys.stderr.write(f"-----> Created {app}\n")
+    os.execvp(service, [service, str(repo)])
+    return 1  # not reached

@@ -1,0 +1,1 @@
+"""SQLite state: db.py opens and migrates; one module per noun."""
