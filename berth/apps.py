@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from berth import engine, gitrepo, names, routing
 from berth.context import Ctx
-from berth.errors import NotFound
+from berth.errors import AlreadyExists, NotFound
+from berth.instance import prefix
 from berth.models import App
 from berth.schedulers import docker_local, specs
 from berth.store import apps as store
@@ -53,7 +54,7 @@ def _remove_images(name: str, image_ids: set[str]) -> None:
 
     client = engine.client()
     refs = set(image_ids)
-    for image in client.images.list(name=f"berth/{name}"):
+    for image in client.images.list(name=f"{prefix()}/{name}"):
         refs.add(image.id)
     for ref in refs:
         try:
@@ -71,8 +72,6 @@ def rename(ctx: Ctx, old: str, new: str) -> None:
     app = get(ctx, old)
     names.app_name(new)
     if store.find(ctx.conn, new):
-        from berth.errors import AlreadyExists
-
         raise AlreadyExists(f"app {new!r} already exists")
     with app_lock(ctx, old), app_lock(ctx, new):
         with transaction(ctx.conn):

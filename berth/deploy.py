@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from berth import appjson, engine, locks, procfile, routing
+from berth import appjson, engine, locks, procfile, routing, stackconf
 from berth.context import Ctx
 from berth.errors import BuildError, DeployError
+from berth.instance import prefix
 from berth.models import App, Release
 from berth.schedulers import docker_local, specs
 from berth.store import apps as store_apps
@@ -98,9 +99,8 @@ def build(ctx: Ctx, app: App, src: Path, sha: str) -> tuple[str, int | None]:
     forced = store_apps.get_setting(ctx.conn, app, "builder")
     builder = detect.select_builder(src, forced)
     ctx.step(f"Building {app.name} from {sha[:7]} with the {builder.name} builder")
-    tag = f"berth/{app.name}:{sha[:12]}"
-    overrides = {k.removeprefix("stack."): v
-                 for k, v in settings.all_settings(ctx.conn).items() if k.startswith("stack.")}
+    tag = f"{prefix()}/{app.name}:{sha[:12]}"
+    overrides = stackconf.overrides(ctx)
     bctx = BuildContext(app=app.name, src=src, image_tag=tag, out=ctx.info,
                         stack_overrides=overrides, build_args={},
                         labels={"berth.app": app.name, "berth.git-sha": sha})

@@ -11,6 +11,7 @@ from typing import Any
 from berth.errors import EngineError
 
 LABEL = "berth.app"
+INSTANCE = "berth.instance"
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,7 +37,9 @@ def errors(doing: str) -> Iterator[None]:
 
 
 def containers(app: str | None = None, *, all: bool = True) -> list[Any]:
-    flt = {"label": f"{LABEL}={app}" if app else LABEL}
+    from berth.instance import prefix
+
+    flt = {"label": [f"{LABEL}={app}" if app else LABEL, f"{INSTANCE}={prefix()}"]}
     with errors("listing containers"):
         return list(client().containers.list(all=all, filters=flt))
 

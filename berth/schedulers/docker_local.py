@@ -13,6 +13,7 @@ from typing import Any
 from berth import checks, engine
 from berth.appjson import Check
 from berth.errors import DeployError
+from berth.instance import prefix
 from berth.models import Release
 from berth.schedulers import specs
 
@@ -143,7 +144,8 @@ def web_upstreams(apps_current: dict[str, int]) -> dict[str, list[str]]:
     """IP:port of every running web container of each app's current release, from one
     engine call (the list endpoint carries addresses)."""
     with engine.errors("listing containers"):
-        rows = engine.client().api.containers(filters={"label": specs.LABEL_APP})
+        rows = engine.client().api.containers(filters={"label": [
+            specs.LABEL_APP, f"{specs.LABEL_INSTANCE}={prefix()}"]})
     out: dict[str, list[str]] = {app: [] for app in apps_current}
     for row in rows:
         lab = row.get("Labels") or {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from berth.instance import prefix
 from berth.models import Release
 
 DEFAULT_PORT = 5000
@@ -14,14 +15,15 @@ LABEL_INDEX = "berth.index"
 LABEL_RELEASE = "berth.release"
 LABEL_PORT = "berth.port"
 LABEL_ROLE = "berth.role"
+LABEL_INSTANCE = "berth.instance"
 
 
 def network_name(app: str) -> str:
-    return f"berth-{app}"
+    return f"{prefix()}-{app}"
 
 
 def container_name(app: str, ptype: str, index: int, *, suffix: str = "") -> str:
-    name = f"berth.{app}.{ptype}.{index}"
+    name = f"{prefix()}.{app}.{ptype}.{index}"
     return f"{name}.{suffix}" if suffix else name
 
 
@@ -56,6 +58,7 @@ def labels(release: Release, ptype: str, index: int, role: str = "process") -> d
         LABEL_RELEASE: str(release.version),
         LABEL_PORT: str(port_of(release)),
         LABEL_ROLE: role,
+        LABEL_INSTANCE: prefix(),
     }
 
 

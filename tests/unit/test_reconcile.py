@@ -1,0 +1,59 @@
+from berth.reconcile import Action, Actual, Facts, plan
+
+
+def a(name, app="app", ptype="web", index=1, release=2, running=True, role="process"):
+    return Actual(name=name, app=app, ptype=ptype, index=index, release=release,
+                  running=running, role=role)
+
+
+def P(name):  # noqa: N802
+    return f"berth.app.{name}"
+
+
+def test_nothing_to_do_when_converged(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})}, actual=[a(P("web.1"))])
+    assert plan(f) == []
+
+
+def test_missing_container_is_started(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 2})}, actual=[a(P("web.1"))])
+    assert plan(f) == [Action("start", "app", P("web.2"), "web", 2)]
+
+
+def test_stopped_container_restarted_and_old_release_removed(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})},
+              actual=[a(P("web.1"), running=False), a(P("web.1.old"), release=1)])
+    assert plan(f) == [Action("remove", "app", P("web.1.old")),
+                       Action("restart", "app", P("web.1"), "web", 1)]
+
+
+def test_next_container_of_current_release_renamed(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})}, actual=[a(P("web.1.next"))])
+    assert plan(f) == [Action("rename", "app", P("web.1.next"), "web", 1)]
+
+
+def test_duplicates_keep_the_running_canonical_one(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})},
+              actual=[a(P("web.1.next")), a(P("web.1"))])
+    assert plan(f) == [Action("remove", "app", P("web.1.next"))]
+
+
+def test_orphans_of_destroyed_apps_and_scaled_down_removed(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})},
+              actual=[a(P("web.1")), a(P("web.2"), index=2), a("berth.gone.web.1", app="gone")])
+    assert plan(f) == [Action("remove", "app", P("web.2")),
+                       Action("remove", "gone", "berth.gone.web.1")]
+
+
+def test_busy_apps_and_oneoffs_left_alone(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})},
+              actual=[a(P("web.1.next"), release=3), a(P("run.1"), role="oneoff", release=1)],
+              busy={"app"})
+    assert plan(f) == []
