@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from berth import appjson, engine, locks, procfile, routing, stackconf
+from berth import appjson, archive, engine, locks, procfile, routing, stackconf
 from berth.context import Ctx
-from berth.errors import BuildError, DeployError
+from berth.errors import BuildError, DeployError, ValidationError
 from berth.instance import prefix
 from berth.models import App, Release
 from berth.schedulers import docker_local, specs
@@ -56,7 +56,7 @@ def deploy_push(ctx: Ctx, app_name: str, sha: str) -> Release:
 
 def checkout(ctx: Ctx, app: str, sha: str) -> Path:
     """Extract the pushed commit with `git archive`; links that leave the tree, absolute
-    paths and devices are refused by the tar 'data' filter."""
+    paths and devices are refused (archive.extract)."""
     ctx.paths.builds.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{app}-", dir=ctx.paths.builds))
     src = work / "src"
@@ -67,8 +67,8 @@ def checkout(ctx: Ctx, app: str, sha: str) -> Path:
     try:
         assert proc.stdout is not None
         with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-            tar.extractall(src, filter="data")
-    except (tarfile.TarError, OSError) as e:
+            archive.extract(tar, src)
+    except (tarfile.TarError, OSError, ValidationError) as e:
         shutil.rmtree(work, ignore_errors=True)
         raise BuildError(f"cannot check out {sha[:7]}: {e}") from None
     finally:

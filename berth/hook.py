@@ -88,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug: say so plainly, keep the traceback for the log
+        import traceback
+
+        traceback.print_exc()
+        _out(f" !     internal error ({e.__class__.__name__}: {e}); the previous release "
+             "keeps serving")
+        return 1
 
 
 if __name__ == "__main__":

@@ -51,9 +51,10 @@ start_sshd() {
     fi
 }
 
-# Python >= 3.11 for the venv: python3 on PATH if new enough, else Debian's.
+# Python >= 3.11 for the venv: the system's (the berth SSH user must be able to run it, so
+# not one under /root), else python3 on PATH.
 pick_python() {
-    for py in python3 /usr/bin/python3; do
+    for py in /usr/bin/python3 python3; do
         if command -v "$py" >/dev/null && "$py" -c 'import sys, venv; assert sys.version_info >= (3, 11)' 2>/dev/null; then
             command -v "$py"; return
         fi
@@ -63,15 +64,22 @@ pick_python() {
 }
 
 install_berth() {
-    local src=$1 stamp new
+    local src=$1 stamp new py base
+    py=$(pick_python)
+    base=$("$py" -c 'import sys; print(sys.base_prefix)')
+    if [ "$("$BERTH_VENV/bin/python" -c 'import sys; print(sys.base_prefix)' 2>/dev/null)" != "$base" ]; then
+        rm -rf "$BERTH_VENV"
+        "$py" -m venv "$BERTH_VENV"
+    fi
     new=$(cd "$src" && find pyproject.toml berth -type f \( -name '*.py' -o -name '*.sql' -o -name '*.toml' -o -path '*/data/*' \) -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
     stamp="$BERTH_VENV/.berth-source"
     if [ -x "$BERTH_VENV/bin/berth" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$new" ]; then
         BERTH_UPDATED=0
     else
         step "Installing berth into $BERTH_VENV"
-        [ -x "$BERTH_VENV/bin/python" ] || "$(pick_python)" -m venv "$BERTH_VENV"
-        "$BERTH_VENV/bin/pip" install -q --disable-pip-version-check "$src"
+        "$BERTH_VENV/bin/pip" install -q --disable-pip-version-check "$src" 2>&1 \
+            | grep -v "^WARNING: Location" || true
+        [ -x "$BERTH_VENV/bin/berth" ] || { echo " !     pip install failed" >&2; return 1; }
         echo "$new" >"$stamp"
         BERTH_UPDATED=1
     fi
