@@ -32,5 +32,5 @@ step "Unit tests"
 "$PY" -m pytest -q tests/unit "$@"
 if [ "$MODE" = all ]; then
     step "Integration tests"
-    "$PY" -m pytest -q -m integration tests/integration "$@"
+    "$PY" -m pytest -q -m integration tests/integration tests/security "$@"
 fi

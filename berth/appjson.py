@@ -24,7 +24,7 @@ class Check:
 
 
 def parse(text: str) -> dict:
-    if len(text.encode()) > MAX_SIZE:
+    if len(text.encode(errors="surrogatepass")) > MAX_SIZE:
         raise ValidationError("invalid app.json: larger than 256 KiB")
     try:
         data = json.loads(text)

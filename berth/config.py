@@ -22,9 +22,9 @@ def parse_pairs(pairs: list[str], *, encoded: bool = False) -> dict[str, str]:
     if not pairs:
         raise ValidationError("give at least one KEY=VALUE")
     out: dict[str, str] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ValidationError(f"invalid config pair {pair[:40]!r}: expected KEY=VALUE")
+    for n, pair in enumerate(pairs, 1):
+        if "=" not in pair:  # the text may be a secret: never echo it
+            raise ValidationError(f"invalid config pair (argument {n}): expected KEY=VALUE")
         key, value = pair.split("=", 1)
         names.env_key(key)
         if encoded:
@@ -115,7 +115,7 @@ def parse_import(text: str, fmt: str) -> dict[str, str]:
             raise ValidationError("invalid JSON: expected an object of string values")
         return {names.env_key(k): names.env_value(k, v) for k, v in data.items()}
     out: dict[str, str] = {}
-    for n, raw in enumerate(text.splitlines(), 1):
+    for n, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

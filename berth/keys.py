@@ -52,11 +52,11 @@ def parse_public_key(text: str) -> tuple[str, str, str]:
     return kind, blob, f"SHA256:{digest}"
 
 
-def add(ctx: Ctx, user: str, text: str) -> SSHKey:
+def add(ctx: Ctx, user: str, text: str, *, role: str = "admin") -> SSHKey:
     names.user_name(user)
     kind, blob, fingerprint = parse_public_key(text)
     with transaction(ctx.conn):
-        keys.ensure_user(ctx.conn, user)
+        keys.ensure_user(ctx.conn, user, role)
         key = keys.add_key(ctx.conn, user, fingerprint, f"{kind} {blob}")
         events.record(ctx.conn, actor=ctx.actor, app=None, action="ssh-key.add",
                       details={"user": user, "fingerprint": fingerprint})

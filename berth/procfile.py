@@ -9,10 +9,10 @@ MAX_SIZE = 64 * 1024
 
 
 def parse(text: str) -> dict[str, str]:
-    if len(text.encode()) > MAX_SIZE:
+    if len(text.encode(errors="surrogatepass")) > MAX_SIZE:
         raise ValidationError("invalid Procfile: larger than 64 KiB")
     out: dict[str, str] = {}
-    for n, raw in enumerate(text.splitlines(), 1):
+    for n, raw in enumerate(text.split("\n"), 1):  # not splitlines: \x1e is no newline
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

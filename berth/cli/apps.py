@@ -33,8 +33,11 @@ def list_(fmt: str) -> None:
     Example:
       berth apps:list --format json
     """
+    from berth.permissions import visible
+
     c = ctx()
-    rows = store.all_apps(c.conn)
+    shown = set(visible(c, [a.name for a in store.all_apps(c.conn)]))
+    rows = [a for a in store.all_apps(c.conn) if a.name in shown]
     if fmt == "json":
         emit_json([{"name": a.name, "release": f"v{a.current_release}"
                     if a.current_release else None} for a in rows])

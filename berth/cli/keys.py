@@ -19,16 +19,19 @@ from berth.store.db import transaction
 @click.command("ssh-keys:add")
 @click.argument("user")
 @click.argument("keyfile", required=False, type=click.File("r"))
-def add(user: str, keyfile: click.utils.LazyFile | None) -> None:
+@click.option("--role", type=click.Choice(["admin", "user"]), default=None,
+              help="Role of a new user (default admin); an existing user keeps theirs.")
+def add(user: str, keyfile: click.utils.LazyFile | None, role: str | None) -> None:
     """Add a user's SSH public key (from a file or stdin).
 
     \b
     Example:
       berth ssh-keys:add alice < ~/.ssh/id_ed25519.pub
+      berth ssh-keys:add bob --role user < bob.pub
     """
     text = keyfile.read() if keyfile else sys.stdin.read()
     c = ctx()
-    key = keys.add(c, user, text)
+    key = keys.add(c, user, text, role=role or "admin")
     click.echo(f"-----> Added {key.fingerprint} for {user}")
 
 

@@ -74,21 +74,22 @@ class GitHandler(BaseHTTPRequestHandler):
             names.app_name(app)
             self._ensure_app(app, user, create=bool(service))
         except BerthError as e:
-            return self._deny(404, str(e))
+            return self._deny(e.http_status, str(e))
         self._cgi(app, m.group(2), url.query, user)
 
     def _ensure_app(self, app: str, user: str, *, create: bool) -> None:
-        from berth import apps
+        """Create on first push (admins only); otherwise the user needs access to the app."""
+        from berth import apps, permissions
         from berth.context import Ctx
 
         ctx = Ctx(paths=Paths(self.root), actor=user)
         try:
             if not apps.exists(ctx, app):
-                if not create:
-                    from berth.errors import NotFound
-
-                    raise NotFound(f"app {app!r} does not exist")
+                if not create or not permissions.is_admin(ctx):
+                    raise permissions.denied()
                 apps.create(ctx, app)
+            else:
+                permissions.require_app(ctx, app, "deploy" if create else "read")
         finally:
             if ctx._conn is not None:
                 ctx._conn.close()

@@ -67,19 +67,25 @@ def run(user: str) -> int:
         sys.stderr.write(f"Hi {user}! berth gives no shell here. "
                          "Push with git, or run: ssh berth@HOST help\n")
         return 1
-    kind, args = classify(tokenize(command), set(COMMANDS) - INTERNAL)
-    if kind == "berth":
-        return cli_run(args)
-    service, app = args
-    ctx = Ctx(actor=user)
-    repo = ctx.paths.repo(app)
-    from berth import apps
+    from berth import apps, permissions
     from berth.store import apps as store_apps
 
+    ctx = Ctx(actor=user)
+    kind, args = classify(tokenize(command), set(COMMANDS) - INTERNAL)
+    if kind == "berth":
+        if args != ["--help"]:
+            permissions.authorize(ctx, args)
+        return cli_run(args)
+    service, app = args
+    repo = ctx.paths.repo(app)
     if store_apps.find(ctx.conn, app) is None:
+        if not permissions.is_admin(ctx):
+            raise permissions.denied()
         if service == "git-upload-pack":
             raise NotFound(f"app {app!r} does not exist")
         apps.create(ctx, app)
         sys.stderr.write(f"-----> Created {app}\n")
+    else:
+        permissions.require_app(ctx, app, "deploy" if service == "git-receive-pack" else "read")
     os.execvp(service, [service, str(repo)])
     return 1  # not reached

@@ -49,14 +49,25 @@ class Env:
     def env(self) -> dict[str, str]:
         return {**os.environ, "BERTH_ROOT": str(self.root), "PYTHONPATH": str(REPO)}
 
-    def git_env(self) -> dict[str, str]:
-        ssh = (f"ssh -p {self.ssh_port} -i {self.key} -o IdentitiesOnly=yes "
+    def git_env(self, key: Path | None = None) -> dict[str, str]:
+        ssh = (f"ssh -p {self.ssh_port} -i {key or self.key} -o IdentitiesOnly=yes "
                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
         return {**os.environ, "GIT_SSH_COMMAND": ssh, "GIT_TERMINAL_PROMPT": "0"}
 
-    def ssh(self, command: str, *, tty: bool = False,
+    def add_user(self, name: str, role: str = "user") -> Path:
+        """A new user with a key of their own; returns the private key's path."""
+        key = self.root.parent / f"id_{name}"
+        if not key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+                           check=True)
+            self.berth("ssh-keys:add", name, "--role", role,
+                       input=key.with_suffix(".pub").read_text())
+        return key
+
+    def ssh(self, command: str, *, tty: bool = False, key: Path | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        argv = ["ssh", "-p", str(self.ssh_port), "-i", str(self.key), "-o", "IdentitiesOnly=yes",
+        argv = ["ssh", "-p", str(self.ssh_port), "-i", str(key or self.key),
+                "-o", "IdentitiesOnly=yes",
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "LogLevel=ERROR", *(["-tt"] if tty else ["-T"]), "root@127.0.0.1",
                 command]
@@ -110,10 +121,10 @@ def commit(repo: Path, message: str) -> None:
                    check=True, capture_output=True)
 
 
-def push(env: Env, repo: Path, remote: str, branch: str = "main",
-         timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def push(env: Env, repo: Path, remote: str, branch: str = "main", timeout: float = 900,
+         key: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "push", "--force", remote, f"{branch}:{branch}"], cwd=repo,
-                          capture_output=True, text=True, env=env.git_env(), timeout=timeout)
+                          capture_output=True, text=True, env=env.git_env(key), timeout=timeout)
 
 
 @pytest.fixture(scope="session")
