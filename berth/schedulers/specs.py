@@ -16,6 +16,9 @@ LABEL_RELEASE = "berth.release"
 LABEL_PORT = "berth.port"
 LABEL_ROLE = "berth.role"
 LABEL_INSTANCE = "berth.instance"
+# Default capabilities an ordinary web app never needs (raw sockets, device nodes, chroot,
+# file capabilities, audit). Apps that bind ports, drop to another user or chown keep working.
+CAP_DROP = ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SETPCAP", "SYS_CHROOT"]
 
 
 def network_name(app: str) -> str:
@@ -75,6 +78,7 @@ def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
         "hostname": f"{release.app}-{ptype}-{index}",
         "restart_policy": {"Name": restart_policy},
         "security_opt": ["no-new-privileges"],
+        "cap_drop": CAP_DROP,
         "init": True,
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
     }

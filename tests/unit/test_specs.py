@@ -26,6 +26,7 @@ def test_process_spec_is_exact(monkeypatch):
         "hostname": "myapp-web-2",
         "restart_policy": {"Name": "unless-stopped"},
         "security_opt": ["no-new-privileges"],
+        "cap_drop": ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SETPCAP", "SYS_CHROOT"],
         "init": True,
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
     }
