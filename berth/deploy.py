@@ -67,7 +67,8 @@ def checkout(ctx: Ctx, app: str, sha: str) -> Path:
     try:
         assert proc.stdout is not None
         with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-            archive.extract(tar, src)
+            archive.extract(tar, src, max_bytes=int(settings.get(ctx.conn, "max-tree-size")),
+                            max_file=int(settings.get(ctx.conn, "max-file-size")))
     except (tarfile.TarError, OSError, ValidationError) as e:
         shutil.rmtree(work, ignore_errors=True)
         raise BuildError(f"cannot check out {sha[:7]}: {e}") from None

@@ -21,8 +21,8 @@ READ = {"apps:report", "apps:exists", "config:show", "config:get", "config:expor
         "resource:report", "storage:list", "storage:report", "domains:report", "certs:report",
         "git:report", "cron:list", "ports:list", "events", "proxy:report", "maintenance:report",
         "redirect:report", "http-auth:report", "tls:report"}
-DEPLOY = {"run", "run:detached", "enter", "ps:restart", "ps:rebuild", "releases:rollback",
-          "cron:run"}
+DEPLOY = {"git:from-archive", "run", "run:detached", "enter", "ps:restart", "ps:rebuild",
+          "releases:rollback", "cron:run"}
 MANAGE = {"config:set", "config:unset", "config:import", "ps:scale", "ps:stop", "ps:start",
           "ps:set", "checks:set", "checks:enable", "checks:disable", "checks:skip",
           "domains:add", "domains:remove", "domains:set", "domains:clear", "domains:enable",

@@ -54,3 +54,24 @@ def report(fmt: str, app: str) -> None:
     data = {"deploy_branch": store.get_setting(c.conn, a, "deploy-branch"),
             "repo": str(c.paths.repo(app))}
     emit_json(data) if fmt == "json" else show_report(data, f"{app} git information")
+
+
+@click.command("git:from-archive")
+@click.argument("app")
+@click.option("--format", "fmt", type=click.Choice(["auto", "tar", "zip"]), default="auto",
+              show_default=True)
+def from_archive(app: str, fmt: str) -> None:
+    """Deploy a tar or zip archive read from stdin, as if it had been pushed.
+
+    \b
+    Example:
+      tar -C myapp -c . | ssh berth@myserver git:from-archive myapp
+      berth git:from-archive myapp --format zip < myapp.zip
+    """
+    import sys
+
+    from berth import fromarchive
+
+    code = fromarchive.deploy(ctx(), app, sys.stdin.buffer, fmt=fmt)
+    if code != 0:
+        raise SystemExit(code)

@@ -29,6 +29,7 @@ COMMANDS = {
     "releases": "berth.cli.releases:list_",
     "git:set": "berth.cli.git:set_",
     "git:report": "berth.cli.git:report",
+    "git:from-archive": "berth.cli.git:from_archive",
     "users:add": "berth.cli.users:add",
     "users:list": "berth.cli.users:list_",
     "users:set-role": "berth.cli.users:set_role",

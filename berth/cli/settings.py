@@ -23,7 +23,8 @@ def validate(key: str, value: str) -> str:
         m = LISTEN.fullmatch(value)
         if not m or not 0 < int(m.group(2)) < 65536:
             raise ValidationError(f"invalid {key} {value!r}: use [ADDRESS]:PORT, e.g. :80")
-    if key in ("retain-images", "lock-timeout") and not value.isdigit():
+    if key in ("retain-images", "lock-timeout", "max-file-size", "max-tree-size") \
+            and not value.isdigit():
         raise ValidationError(f"invalid {key} {value!r}: a whole number")
     if key not in settings.DEFAULTS and not key.startswith("stack.") and key not in (
             "http-listen", "authorized-keys"):

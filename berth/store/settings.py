@@ -10,6 +10,8 @@ DEFAULTS = {
     "ca-bundle": "",
     "retain-images": "5",
     "lock-timeout": "600",
+    "max-file-size": str(200 * 1024 * 1024),
+    "max-tree-size": str(2 * 1024 * 1024 * 1024),
 }
 
 

@@ -38,9 +38,17 @@ class Env:
     token: str
 
     def berth(self, *args: str, input: str | None = None, check: bool = True,
-              timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(["berth", *args], input=input, capture_output=True, text=True,
-                              env=self.env(), timeout=timeout)
+              timeout: float = 600, stdin_bytes: bytes | None = None
+              ) -> subprocess.CompletedProcess[str]:
+        if stdin_bytes is not None:
+            raw = subprocess.run(["berth", *args], input=stdin_bytes, capture_output=True,
+                                 env=self.env(), timeout=timeout)
+            proc = subprocess.CompletedProcess(raw.args, raw.returncode,
+                                               raw.stdout.decode(errors="replace"),
+                                               raw.stderr.decode(errors="replace"))
+        else:
+            proc = subprocess.run(["berth", *args], input=input, capture_output=True,
+                                  text=True, env=self.env(), timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"berth {' '.join(args)} failed ({proc.returncode}):\n"
                                  f"{proc.stdout}\n{proc.stderr}")
