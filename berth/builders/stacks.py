@@ -4,6 +4,10 @@
     berth/stack-python:bookworm   FROM base, python3 python3-venv python3-pip
     berth/stack-node:bookworm     FROM base, nodejs npm (Debian's)
     berth/stack-static:bookworm   FROM base, busybox (``busybox httpd``)
+    berth/stack-postgres:bookworm FROM base, postgresql        (the postgres add-on)
+    berth/stack-mysql:bookworm    FROM base, mariadb-server    (the mysql add-on)
+    berth/stack-redis:bookworm    FROM base, redis-server      (the redis add-on)
+    berth/stack-php:bookworm      FROM base, apache2 + mod_php (PHP apps, e.g. WordPress)
 
 The base is made by ``debootstrap`` into a temp dir and imported with ``docker import``;
 each stack is a one-layer Dockerfile over it. Every image carries the label
@@ -44,6 +48,12 @@ STACKS: dict[str, tuple[str, ...]] = {
     "python": ("python3", "python3-venv", "python3-pip"),
     "node": ("nodejs", "npm"),
     "static": ("busybox",),
+    # add-on services (berth/addons) and PHP apps such as WordPress
+    "postgres": ("postgresql", "postgresql-client"),
+    "mysql": ("mariadb-server", "mariadb-client"),
+    "redis": ("redis-server", "redis-tools"),
+    "php": ("apache2", "libapache2-mod-php", "php-cli", "php-mysql", "php-gd", "php-curl",
+            "php-xml", "php-mbstring", "php-zip", "php-intl"),
 }
 
 #: Environment every image gets, so Python, pip, requests and node trust the baked-in CAs.
