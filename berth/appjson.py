@@ -34,6 +34,9 @@ def parse(text: str) -> dict:
         raise ValidationError("invalid app.json: the top level must be an object")
     formation(data)
     checks(data)
+    from berth import cron
+
+    cron.entries(data)
     return data
 
 

@@ -50,3 +50,45 @@ class Event:
     app: str | None
     action: str
     details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resources for one container: limits (hard caps) and reservations (soft, under
+    contention). memory in bytes, cpu in CPUs (0.5 = half a core)."""
+
+    memory: int | None = None
+    cpu: float | None = None
+    memory_reservation: int | None = None
+    cpu_reservation: float | None = None
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind mount: a host directory (or file) seen inside the app's containers."""
+
+    host: str
+    container: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What an app's containers get beyond the release: per-type limits and mounts.
+    `limits` is keyed by process type; DEFAULT_TYPE applies to every type without its own."""
+
+    limits: dict[str, Limits] = field(default_factory=dict)
+    mounts: tuple[Mount, ...] = ()
+
+    def limits_for(self, ptype: str) -> Limits:
+        base = self.limits.get(DEFAULT_TYPE, Limits())
+        own = self.limits.get(ptype)
+        if own is None:
+            return base
+        return Limits(*(o if o is not None else b for o, b in zip(
+            (own.memory, own.cpu, own.memory_reservation, own.cpu_reservation),
+            (base.memory, base.cpu, base.memory_reservation, base.cpu_reservation),
+            strict=True)))
+
+
+DEFAULT_TYPE = "_default"

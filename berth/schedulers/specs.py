@@ -3,10 +3,11 @@ Tests compare these dicts exactly; engine.py runs them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from berth.instance import prefix
-from berth.models import Release
+from berth.models import Limits, Mount, Release
 
 DEFAULT_PORT = 5000
 LABEL_APP = "berth.app"
@@ -65,8 +66,33 @@ def labels(release: Release, ptype: str, index: int, role: str = "process") -> d
     }
 
 
+def resources(limits: Limits | None) -> dict[str, Any]:
+    """Limits in docker SDK terms; only what is set (the engine's defaults otherwise)."""
+    if limits is None:
+        return {}
+    out: dict[str, Any] = {}
+    if limits.memory is not None:
+        out["mem_limit"] = limits.memory
+    if limits.cpu is not None:
+        out["nano_cpus"] = round(limits.cpu * 1e9)
+    if limits.memory_reservation is not None:
+        out["mem_reservation"] = limits.memory_reservation
+    if limits.cpu_reservation is not None:
+        out["cpu_shares"] = max(2, round(limits.cpu_reservation * 1024))
+    return out
+
+
+def binds(mounts: Sequence[Mount]) -> dict[str, Any]:
+    """Bind mounts as `host:container:mode` (paths are validated to hold no ':')."""
+    if not mounts:
+        return {}
+    return {"volumes": [f"{m.host}:{m.container}:{'ro' if m.read_only else 'rw'}"
+                        for m in mounts]}
+
+
 def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
-                 restart_policy: str = "unless-stopped") -> dict[str, Any]:
+                 restart_policy: str = "unless-stopped", limits: Limits | None = None,
+                 mounts: Sequence[Mount] = ()) -> dict[str, Any]:
     assert release.image, "a release without an image cannot run"
     return {
         "image": release.image,
@@ -81,19 +107,32 @@ def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
         "cap_drop": CAP_DROP,
         "init": True,
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
+        **resources(limits),
+        **binds(mounts),
     }
 
 
-def oneoff_spec(release: Release, argv: list[str], *, name: str, role: str) -> dict[str, Any]:
-    """A one-off container (release phase, `run`): same image, env and network, no restart."""
+def oneoff_spec(release: Release, argv: list[str], *, name: str, role: str, index: int = 1,
+                limits: Limits | None = None, mounts: Sequence[Mount] = (),
+                interactive: bool = False, tty: bool = False,
+                extra_labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A one-off container (release phase, `run`, cron): same image, env and network, no
+    restart. `role` is its process type (DYNO=role.index); interactive keeps stdin open."""
     assert release.image, "a release without an image cannot run"
-    return {
+    spec: dict[str, Any] = {
         "image": release.image,
         "name": name,
         "command": argv,
-        "environment": environment(release, role, 1),
-        "labels": labels(release, role, 1, role="oneoff"),
+        "environment": environment(release, role, index),
+        "labels": {**labels(release, role, index, role="oneoff"), **(extra_labels or {})},
         "network": network_name(release.app),
         "security_opt": ["no-new-privileges"],
         "init": True,
+        **resources(limits),
+        **binds(mounts),
     }
+    if interactive:
+        spec["stdin_open"] = True
+    if tty:
+        spec["tty"] = True
+    return spec

@@ -50,3 +50,56 @@ def test_image_cmd_used_without_procfile_entry():
 def test_runnable_types_skips_zero_and_unknown():
     r = rel(processes={"worker": "w"})
     assert docker_local.runnable_types(r, {"web": 2, "worker": 0, "gone": 1}) == {"web": 2}
+
+
+def test_limits_and_mounts_in_the_process_spec():
+    from berth.models import Limits, Mount
+
+    spec = specs.process_spec(rel(), "web", 1,
+                              limits=Limits(memory=512 * 1024 ** 2, cpu=0.5,
+                                            memory_reservation=256 * 1024 ** 2,
+                                            cpu_reservation=0.25),
+                              mounts=[Mount("/var/lib/berth/storage/d", "/data"),
+                                      Mount("/srv/conf", "/conf", read_only=True)])
+    assert spec["mem_limit"] == 536870912
+    assert spec["nano_cpus"] == 500_000_000
+    assert spec["mem_reservation"] == 268435456
+    assert spec["cpu_shares"] == 256
+    assert spec["volumes"] == ["/var/lib/berth/storage/d:/data:rw", "/srv/conf:/conf:ro"]
+
+
+def test_no_limits_no_mounts_add_nothing():
+    from berth.models import Limits
+
+    plain = specs.process_spec(rel(), "web", 1)
+    assert specs.process_spec(rel(), "web", 1, limits=Limits(), mounts=()) == plain
+    assert not {"mem_limit", "nano_cpus", "volumes", "cpu_shares"} & set(plain)
+
+
+def test_oneoff_spec_interactive_and_labelled(monkeypatch):
+    from berth.models import Limits, Mount
+
+    monkeypatch.setattr(specs, "prefix", lambda: "berth")
+    spec = specs.oneoff_spec(rel(), ["bash"], name="berth.myapp.run.4821", role="run",
+                             index=4821, interactive=True, tty=True,
+                             limits=Limits(memory=64 * 1024 ** 2),
+                             mounts=[Mount("/s/d", "/data")],
+                             extra_labels={"berth.cron": "abc"})
+    assert spec["stdin_open"] is True and spec["tty"] is True
+    assert spec["environment"]["DYNO"] == "run.4821"
+    assert spec["labels"]["berth.role"] == "oneoff" and spec["labels"]["berth.cron"] == "abc"
+    assert spec["labels"]["berth.process"] == "run" and spec["labels"]["berth.index"] == "4821"
+    assert spec["mem_limit"] == 64 * 1024 ** 2 and spec["volumes"] == ["/s/d:/data:rw"]
+    assert "restart_policy" not in spec
+    plain = specs.oneoff_spec(rel(), ["true"], name="n", role="release")
+    assert "stdin_open" not in plain and "tty" not in plain
+
+
+def test_run_options_merge_type_over_default():
+    from berth.models import DEFAULT_TYPE, Limits, RunOptions
+
+    opts = RunOptions(limits={DEFAULT_TYPE: Limits(memory=100, cpu=1.0),
+                              "worker": Limits(memory=50, memory_reservation=10)})
+    assert opts.limits_for("web") == Limits(memory=100, cpu=1.0)
+    assert opts.limits_for("worker") == Limits(memory=50, cpu=1.0, memory_reservation=10)
+    assert RunOptions().limits_for("web") == Limits()
