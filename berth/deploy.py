@@ -4,7 +4,8 @@
       checkout(...)                 the pushed tree, from git itself, links checked
       build(...)                    the first builder whose detect() says yes -> image id
       new_release(...)              vN: image + config snapshot + processes + formation
-      deploy_release(...)           release phase, start + checks, switch router, retire old
+      deploy_release(...)           release phase + predeploy, start + checks, switch router,
+                                    postdeploy, retire old, prune old images
 """
 
 from __future__ import annotations
@@ -17,7 +18,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from berth import appjson, archive, engine, locks, procfile, routing, stackconf
+from berth import (
+    appjson,
+    archive,
+    checks_config,
+    engine,
+    images,
+    locks,
+    procfile,
+    ps,
+    resources,
+    routing,
+    runopts,
+    stackconf,
+)
 from berth.context import Ctx
 from berth.errors import BuildError, DeployError, ValidationError
 from berth.instance import prefix
@@ -27,8 +41,6 @@ from berth.store import apps as store_apps
 from berth.store import config as store_config
 from berth.store import events, formation, releases, settings
 from berth.store.db import transaction
-
-DEFAULT_RETIRE_WAIT = 2.0
 
 
 def app_lock_path(ctx: Ctx, app: str) -> Path:
@@ -44,13 +56,16 @@ def app_lock(ctx: Ctx, app: str) -> Iterator[None]:
 
 
 def deploy_push(ctx: Ctx, app_name: str, sha: str) -> Release:
-    with app_lock(ctx, app_name):
+    from berth import logs
+
+    with app_lock(ctx, app_name), logs.capture_build(ctx, app_name) as build_log:
         app = store_apps.get(ctx.conn, app_name)
         src = checkout(ctx, app_name, sha)
         try:
             release = build_release(ctx, app, src, sha)
         finally:
             shutil.rmtree(src.parent, ignore_errors=True)
+        build_log.keep(release.version)  # `berth releases:output APP vN`
         return deploy_release(ctx, app, release)
 
 
@@ -102,19 +117,22 @@ def build(ctx: Ctx, app: App, src: Path, sha: str) -> tuple[str, int | None]:
     ctx.step(f"Building {app.name} from {sha[:7]} with the {builder.name} builder")
     tag = f"{prefix()}/{app.name}:{sha[:12]}"
     overrides = stackconf.overrides(ctx)
+    limits = resources.build_limits(ctx, app)  # resource:limit --process-type build
     bctx = BuildContext(app=app.name, src=src, image_tag=tag, out=ctx.info,
                         stack_overrides=overrides, build_args={},
-                        labels={"berth.app": app.name, "berth.git-sha": sha})
+                        labels={"berth.app": app.name, "berth.git-sha": sha},
+                        memory=limits.memory, cpus=limits.cpu)
     builder.build(bctx)
     image = engine.image_id(tag)
     return image, exposed_port(image)
 
 
-def build_release(ctx: Ctx, app: App, src: Path, sha: str) -> Release:
+def build_release(ctx: Ctx, app: App, src: Path, sha: str, *,
+                  description: str | None = None) -> Release:
     procs, data = read_app_files(src)
     image, port = build(ctx, app, src, sha)
     return new_release(ctx, app, image=image, git_sha=sha, processes=procs, app_json=data,
-                       port=port, description=f"Deploy {sha[:7]}")
+                       port=port, description=description or f"Deploy {sha[:7]}")
 
 
 def new_release(ctx: Ctx, app: App, *, image: str | None, git_sha: str | None,
@@ -140,11 +158,15 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
     """Run the release phase, start the new containers beside the old ones, check them, switch
     the router, then retire the old ones. Any failure before the switch leaves the previous
     release serving and marks this one failed."""
+    policy = checks_config.policy(ctx, app, release)
+    stop_timeout = ps.stop_timeout(ctx, app)
     try:
         release_phase(ctx, release)
+        predeploy(ctx, release)
         ctx.step(f"Starting {release.label}")
-        new = docker_local.start(release, _runnable(ctx, app, release),
-                                 appjson.checks(release.app_json), ctx.out)
+        new = docker_local.start(release, _runnable(ctx, app, release), policy, ctx.out,
+                                 restart_policy=ps.restart_policy(ctx, app),
+                                 stop_timeout=stop_timeout, options=runopts.load(ctx, app))
         for c in new:
             ctx.info(f"{c.name.removesuffix('.next')} started")
         switch(ctx, app, release)
@@ -154,10 +176,13 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
             events.record(ctx.conn, actor=ctx.actor, app=app.name, action="deploy.failed",
                           details={"release": release.version, "reason": str(e)[:300]})
         raise
-    ctx.step(f"Retiring old containers in {DEFAULT_RETIRE_WAIT:.0f}s")
+    postdeploy(ctx, release)
+    wait = checks_config.retire_wait(ctx, app)
+    ctx.step(f"Retiring old containers in {wait:g}s")
     url = routing.url_for(ctx, app.name)
     ctx.out(f"=====> Application deployed: {url}")
-    docker_local.finish(app.name, release.version, wait=DEFAULT_RETIRE_WAIT)
+    docker_local.finish(app.name, release.version, wait=wait, stop_timeout=stop_timeout)
+    images.prune(ctx, app)
     return releases.get(ctx.conn, app, release.version)
 
 
@@ -173,10 +198,41 @@ def release_phase(ctx: Ctx, release: Release) -> None:
     ctx.step("Running the release command")
     name = specs.container_name(release.app, "release", release.version)
     code = docker_local.run_oneoff(release, ["/bin/sh", "-c", command], name=name,
-                                  role="release", out=ctx.out)
+                                  role="release", out=ctx.out,
+                                  options=runopts.for_release(ctx, release))
     if code != 0:
         raise DeployError(f"the release command failed with exit code {code}; "
                           "the previous release keeps serving")
+
+
+def predeploy(ctx: Ctx, release: Release) -> None:
+    """app.json scripts.predeploy: in the new image, before its containers start."""
+    script = appjson.script(release.app_json, "predeploy")
+    if not script:
+        return
+    ctx.step("Running the predeploy script")
+    name = specs.container_name(release.app, "predeploy", release.version)
+    code = docker_local.run_oneoff(release, ["/bin/sh", "-c", script], name=name,
+                                  role="predeploy", out=ctx.out,
+                                  options=runopts.for_release(ctx, release))
+    if code != 0:
+        raise DeployError(f"the predeploy script failed with exit code {code}; "
+                          "the previous release keeps serving")
+
+
+def postdeploy(ctx: Ctx, release: Release) -> None:
+    """app.json scripts.postdeploy: after the switch; a failure is reported, the deploy stands."""
+    script = appjson.script(release.app_json, "postdeploy")
+    if not script:
+        return
+    ctx.step("Running the postdeploy script")
+    name = specs.container_name(release.app, "postdeploy", release.version)
+    code = docker_local.run_oneoff(release, ["/bin/sh", "-c", script], name=name,
+                                  role="postdeploy", out=ctx.out,
+                                  options=runopts.for_release(ctx, release))
+    if code != 0:
+        ctx.out(f" !     the postdeploy script failed with exit code {code}; "
+                f"{release.label} is deployed and serving")
 
 
 def switch(ctx: Ctx, app: App, release: Release) -> None:
@@ -188,6 +244,7 @@ def switch(ctx: Ctx, app: App, release: Release) -> None:
         before = store_apps.get(ctx.conn, app.name).current_release
         with transaction(ctx.conn):
             store_apps.set_current(ctx.conn, app, release.version)
+            store_apps.set_setting(ctx.conn, app, ps.STOPPED, None)  # a deploy runs the app
             releases.set_status(ctx.conn, app, release.version, "succeeded")
             events.record(ctx.conn, actor=ctx.actor, app=app.name, action="deploy",
                           details={"release": release.version,

@@ -112,3 +112,51 @@ def image_exists(ref: str) -> bool:
 def image_id(ref: str) -> str:
     with errors(f"inspecting image {ref}"):
         return str(client().images.get(ref).id)
+
+
+def exec_run(container: Any, argv: list[str], *, timeout: float) -> tuple[int | None, str]:
+    """Run argv inside a running container (no shell, no tty): (exit code, output); the code
+    is None when it did not finish within timeout seconds."""
+    import threading
+
+    import docker.errors
+
+    api = client().api
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            exec_id = api.exec_create(container.id, argv, stdout=True, stderr=True)["Id"]
+            result["output"] = api.exec_start(exec_id).decode(errors="replace")
+            result["code"] = api.exec_inspect(exec_id).get("ExitCode")
+        except docker.errors.DockerException as e:
+            result["output"], result["code"] = str(e), -1
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        return None, ""
+    code = result.get("code")
+    return (int(code) if code is not None else -1), str(result.get("output", ""))
+
+
+def remove_image(ref: str) -> bool:
+    """Remove an image by id or tag; False when it is gone already or still in use."""
+    import docker.errors
+
+    try:
+        client().images.remove(ref, force=True)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+    except docker.errors.APIError as e:
+        if e.status_code == 409 or "being used" in str(e) or "conflict" in str(e).lower():
+            return False
+        raise EngineError(f"removing image {ref[:19]}: {e}") from None
+
+
+def image_ids(repository: str) -> set[str]:
+    """Ids of the images tagged in a repository (e.g. `berth/myapp`)."""
+    with errors(f"listing images of {repository}"):
+        return {str(i.id) for i in client().images.list(name=repository)}

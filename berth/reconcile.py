@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from berth import engine, locks
+from berth import engine, locks, ps, runopts
 from berth.context import Ctx
 from berth.models import Release
 from berth.schedulers import docker_local, specs
@@ -32,7 +32,7 @@ class Actual:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # start | restart | remove | rename
+    kind: str  # start | restart | remove | rename | stop
     app: str
     name: str
     ptype: str = ""
@@ -44,6 +44,7 @@ class Facts:
     desired: dict[str, tuple[int, dict[str, int]]]  # app -> (version, {type: count})
     actual: list[Actual]
     busy: set[str] = field(default_factory=set)  # apps with a deploy in progress
+    stopped: set[str] = field(default_factory=set)  # apps stopped by ps:stop
 
 
 def plan(f: Facts) -> list[Action]:
@@ -56,13 +57,17 @@ def plan(f: Facts) -> list[Action]:
         if want is None:  # destroyed, or never released: nothing of it should run
             out.append(Action("remove", c.app, c.name))
             continue
+        if c.app in f.stopped:  # ps:stop: keep its containers, stopped
+            if c.running:
+                out.append(Action("stop", c.app, c.name))
+            continue
         version, counts = want
         if c.release != version or c.index > counts.get(c.ptype, 0):
             out.append(Action("remove", c.app, c.name))
             continue
         have.setdefault((c.app, c.ptype, c.index), []).append(c)
     for app, (_version, counts) in sorted(f.desired.items()):
-        if app in f.busy:
+        if app in f.busy or app in f.stopped:
             continue
         for ptype, count in sorted(counts.items()):
             for index in range(1, count + 1):
@@ -84,11 +89,14 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
     desired: dict[str, tuple[int, dict[str, int]]] = {}
     rels: dict[str, Release] = {}
     busy = set()
+    stopped = set()
     from berth.deploy import app_lock_path
 
     for app in store_apps.all_apps(ctx.conn):
         if locks.is_held(app_lock_path(ctx, app.name)):
             busy.add(app.name)
+        if ps.is_stopped(ctx, app):
+            stopped.add(app.name)
         rel = releases.current(ctx.conn, app)
         if rel is None or rel.image is None:
             continue
@@ -107,7 +115,7 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
                                  role=lab.get(specs.LABEL_ROLE, "process")))
         except (KeyError, ValueError):
             continue
-    return Facts(desired=desired, actual=actual, busy=busy), rels
+    return Facts(desired=desired, actual=actual, busy=busy, stopped=stopped), rels
 
 
 def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
@@ -121,13 +129,21 @@ def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
                 engine.remove(client.containers.get(a.name), timeout=5)
             elif a.kind == "restart":
                 client.containers.get(a.name).start()
+            elif a.kind == "stop":
+                client.containers.get(a.name).stop(timeout=ps.DEFAULT_STOP_TIMEOUT)
             elif a.kind == "rename":
                 client.containers.get(a.name).rename(
                     specs.container_name(a.app, a.ptype, a.index))
             elif a.kind == "start":
                 rel = rels[a.app]
                 engine.ensure_network(specs.network_name(a.app), {specs.LABEL_APP: a.app})
-                c = engine.create(specs.process_spec(rel, a.ptype, a.index))
+                owner = store_apps.get(ctx.conn, a.app)
+                policy = ps.restart_policy(ctx, owner)
+                opts = runopts.load(ctx, owner)  # limits and storage mounts
+                c = engine.create(specs.process_spec(rel, a.ptype, a.index,
+                                                     restart_policy=policy,
+                                                     limits=opts.limits_for(a.ptype),
+                                                     mounts=opts.mounts))
                 c.start()
         except docker.errors.DockerException as e:
             ctx.out(f"reconcile: {a.kind} {a.name} failed: {e}")

@@ -11,13 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from berth import checks, engine
-from berth.appjson import Check
 from berth.errors import DeployError
 from berth.instance import prefix
-from berth.models import Release
+from berth.models import Release, RunOptions
 from berth.schedulers import specs
 
 Out = Callable[[str], None]
+# containers named ...SUFFIX that the router never sends to: started but not yet checked
+# (a scale-up or restart), or on their way out (a scale-down or restart)
+PENDING, RETIRING = "pending", "retiring"
+UNROUTED = (f".{PENDING}", f".{RETIRING}")
 
 
 def runnable_types(release: Release, formation: dict[str, int]) -> dict[str, int]:
@@ -29,23 +32,41 @@ def runnable_types(release: Release, formation: dict[str, int]) -> dict[str, int
     return out
 
 
-def start(release: Release, formation: dict[str, int], app_checks: dict[str, list[Check]],
-          out: Out, *, checks_enabled: bool = True) -> list[Any]:
+def start(release: Release, formation: dict[str, int], policy: checks.Policy, out: Out, *,
+          suffix: str = "next", restart_policy: str = "unless-stopped",
+          stop_timeout: int = 10, options: RunOptions | None = None) -> list[Any]:
     """Start the release beside what runs now and wait for its checks. On failure every new
-    container is removed and DeployError says why; what ran before is untouched."""
+    container is removed and DeployError says why; what ran before is untouched, except the
+    old containers of types whose checks are disabled (stopped first: no zero-downtime)."""
+    slots = [(ptype, index) for ptype, count in runnable_types(release, formation).items()
+             for index in range(1, count + 1)]
+    return start_slots(release, slots, policy, out, suffix=suffix, replacing=True,
+                       restart_policy=restart_policy, stop_timeout=stop_timeout,
+                       options=options)
+
+
+def start_slots(release: Release, slots: list[tuple[str, int]], policy: checks.Policy,
+                out: Out, *, suffix: str, replacing: bool, restart_policy: str = "unless-stopped",
+                stop_timeout: int = 10, options: RunOptions | None = None) -> list[Any]:
+    """Start one container per (type, index), named `...TYPE.INDEX.SUFFIX`, then check them.
+    `options` (runopts.load) carries the app's resource limits and storage mounts."""
+    opts = options or RunOptions()
     engine.ensure_network(specs.network_name(release.app), {specs.LABEL_APP: release.app})
-    _remove_leftovers(release.app, "next")
+    _remove_leftovers(release.app, suffix)
+    if replacing:
+        _stop_unchecked(release.app, {t for t, _ in slots if policy.mode(t) == checks.DISABLED},
+                        stop_timeout, out)
     new: list[Any] = []
     try:
-        for ptype, count in runnable_types(release, formation).items():
-            for index in range(1, count + 1):
-                spec = specs.process_spec(release, ptype, index, suffix="next")
-                container = engine.create(spec)
-                new.append(container)
-                with engine.errors(f"starting {spec['name']}"):
-                    container.start()
-        if checks_enabled:
-            _wait(release, new, app_checks, out)
+        for ptype, index in slots:
+            spec = specs.process_spec(release, ptype, index, suffix=suffix,
+                                      restart_policy=restart_policy,
+                                      limits=opts.limits_for(ptype), mounts=opts.mounts)
+            container = engine.create(spec)
+            new.append(container)
+            with engine.errors(f"starting {spec['name']}"):
+                container.start()
+        _check_all(release, new, policy, out)
     except BaseException:
         for container in new:
             engine.remove(container, timeout=2)
@@ -53,23 +74,33 @@ def start(release: Release, formation: dict[str, int], app_checks: dict[str, lis
     return new
 
 
-def _wait(release: Release, new: list[Any], app_checks: dict[str, list[Check]],
-          out: Out) -> None:
+def _stop_unchecked(app: str, types: set[str], stop_timeout: int, out: Out) -> None:
+    """Types with checks disabled: their old containers go before the new ones start."""
+    for container in engine.containers(app):
+        lab = container.labels
+        if lab.get(specs.LABEL_ROLE) != "oneoff" and lab.get(specs.LABEL_TYPE) in types:
+            out(f"       stopping {container.name} first (checks disabled for "
+                f"{lab.get(specs.LABEL_TYPE)})")
+            engine.remove(container, timeout=stop_timeout)
+
+
+def _check_all(release: Release, new: list[Any], policy: checks.Policy, out: Out) -> None:
     port = specs.port_of(release)
-    started = time.monotonic()
+    network = specs.network_name(release.app)
     for container in new:
         ptype = container.labels[specs.LABEL_TYPE]
-        if ptype != "web":
+        label = f"{ptype}.{container.labels[specs.LABEL_INDEX]}"
+        mode = policy.mode(ptype)
+        if mode != checks.CHECKED:
+            out(f"-----> Checks {mode} for {label}")
             continue
-        ip = engine.container_ip(container, specs.network_name(release.app))
-        if not ip:
-            raise DeployError(f"{container.name} has no address on its network")
-        out(f"       waiting for {container.name.removesuffix('.next')} to answer on port {port}")
-        checks.wait_http(container, ip, port, app_checks.get("web", []), out)
-    for container in new:
-        if container.labels[specs.LABEL_TYPE] != "web":
-            left = max(0.0, 1.5 - (time.monotonic() - started))
-            checks.wait_running(container, left)
+        todo = policy.for_type(ptype)
+        ip = None
+        if any(c.kind == "http" for c in todo):
+            ip = engine.container_ip(container, network)
+            if not ip:
+                raise DeployError(f"{container.name} has no address on its network")
+        checks.run(container, ip, port, todo, out, label)
 
 
 def finish(app: str, version: int, *, wait: float = 0.0, stop_timeout: int = 10) -> list[str]:
@@ -108,10 +139,12 @@ def stop_all(app: str) -> None:
 
 
 def run_oneoff(release: Release, argv: list[str], *, name: str, role: str,
-               out: Out) -> int:
+               out: Out, options: RunOptions | None = None) -> int:
     """Run a one-off container to completion, streaming its output; returns its exit code."""
     engine.ensure_network(specs.network_name(release.app), {specs.LABEL_APP: release.app})
-    spec = specs.oneoff_spec(release, argv, name=name, role=role)
+    opts = options or RunOptions()
+    spec = specs.oneoff_spec(release, argv, name=name, role=role,
+                             limits=opts.limits_for(role), mounts=opts.mounts)
     _remove_by_name(name)
     container = engine.create(spec)
     try:
@@ -153,6 +186,8 @@ def web_upstreams(apps_current: dict[str, int]) -> dict[str, list[str]]:
         if app not in apps_current or lab.get(specs.LABEL_TYPE) != "web":
             continue
         if lab.get(specs.LABEL_ROLE) == "oneoff" or row.get("State") != "running":
+            continue
+        if any(n.endswith(UNROUTED) for n in row.get("Names") or []):
             continue
         if lab.get(specs.LABEL_RELEASE) != str(apps_current[app]):
             continue

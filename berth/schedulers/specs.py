@@ -90,6 +90,12 @@ def binds(mounts: Sequence[Mount]) -> dict[str, Any]:
                         for m in mounts]}
 
 
+def restart_policy_spec(value: str) -> dict[str, Any]:
+    """'on-failure:5' -> {"Name": "on-failure", "MaximumRetryCount": 5} (validated in ps.py)."""
+    name, _, count = value.partition(":")
+    return {"Name": name, "MaximumRetryCount": int(count)} if count else {"Name": name}
+
+
 def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
                  restart_policy: str = "unless-stopped", limits: Limits | None = None,
                  mounts: Sequence[Mount] = ()) -> dict[str, Any]:
@@ -102,7 +108,7 @@ def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
         "labels": labels(release, ptype, index),
         "network": network_name(release.app),
         "hostname": f"{release.app}-{ptype}-{index}",
-        "restart_policy": {"Name": restart_policy},
+        "restart_policy": restart_policy_spec(restart_policy),
         "security_opt": ["no-new-privileges"],
         "cap_drop": CAP_DROP,
         "init": True,

@@ -16,3 +16,9 @@ def put(conn: sqlite3.Connection, app_id: int, counts: dict[str, int]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO formation(app_id, process_type, quantity) VALUES (?, ?, ?)",
         [(app_id, k, v) for k, v in counts.items()])
+
+
+def replace(conn: sqlite3.Connection, app_id: int, counts: dict[str, int]) -> None:
+    """The whole formation becomes `counts` (types not in it are dropped)."""
+    conn.execute("DELETE FROM formation WHERE app_id = ?", (app_id,))
+    put(conn, app_id, counts)

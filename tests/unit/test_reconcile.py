@@ -57,3 +57,19 @@ def test_busy_apps_and_oneoffs_left_alone(monkeypatch):
               actual=[a(P("web.1.next"), release=3), a(P("run.1"), role="oneoff", release=1)],
               busy={"app"})
     assert plan(f) == []
+
+
+def test_stopped_apps_are_kept_stopped_not_restarted(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 2})},
+              actual=[a(P("web.1")), a(P("web.2"), index=2, running=False)],
+              stopped={"app"})
+    assert plan(f) == [Action("stop", "app", P("web.1"))]
+
+
+def test_pending_and_retiring_containers_heal_to_plain_names(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 2})},
+              actual=[a(P("web.1.retiring")), a(P("web.2.pending"), index=2)])
+    assert plan(f) == [Action("rename", "app", P("web.1.retiring"), "web", 1),
+                       Action("rename", "app", P("web.2.pending"), "web", 2)]
