@@ -5,6 +5,7 @@ from __future__ import annotations
 from berth import engine, gitrepo, names, routing
 from berth.context import Ctx
 from berth.errors import AlreadyExists, NotFound
+from berth.hooks import manager as hooks
 from berth.instance import prefix
 from berth.models import App
 from berth.schedulers import docker_local, specs
@@ -19,6 +20,7 @@ def create(ctx: Ctx, name: str) -> App:
         app = store.create(ctx.conn, name)
         gitrepo.create(ctx.paths.repo(name), ctx.paths.root)
         events.record(ctx.conn, actor=ctx.actor, app=name, action="app.create")
+    hooks.fire(ctx, "post_create", app=name)
     return app
 
 
@@ -38,6 +40,7 @@ def destroy(ctx: Ctx, name: str) -> None:
 
     app = get(ctx, name)
     with app_lock(ctx, name):
+        hooks.fire(ctx, "pre_delete", app=name)
         image_ids = {r.image for r in releases.all_releases(ctx.conn, app) if r.image}
         with transaction(ctx.conn):
             store.delete(ctx.conn, app)
@@ -47,6 +50,7 @@ def destroy(ctx: Ctx, name: str) -> None:
         _remove_images(name, image_ids)
         gitrepo.remove(ctx.paths.repo(name))
         routing.apply(ctx)
+    hooks.fire(ctx, "post_delete", app=name)
 
 
 def _remove_images(name: str, image_ids: set[str]) -> None:

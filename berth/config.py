@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import shlex
+from collections.abc import Callable
 
 from berth import names
 from berth.context import Ctx
@@ -67,21 +68,24 @@ def unset_vars(ctx: Ctx, app: str | None, keys: list[str], *, restart: bool = Tr
             "Unset " + ", ".join(keys), "config.unset", sorted(keys), restart)
 
 
-def _change(ctx: Ctx, app: App | None, scope_id: int, apply, description: str,  # type: ignore[no-untyped-def]
+def _change(ctx: Ctx, app: App | None, scope_id: int, apply: Callable[[], None], description: str,
             action: str, keys: list[str], restart: bool) -> None:
     from berth.deploy import app_lock, redeploy_config
+    from berth.hooks import manager as hooks
 
     if app is None:
         with transaction(ctx.conn):
             apply()
             events.record(ctx.conn, actor=ctx.actor, app=None, action=action,
                           details={"keys": keys, "global": True})
+        hooks.fire(ctx, "post_config_update", app="", keys=keys)
         return
     with app_lock(ctx, app.name):
         with transaction(ctx.conn):
             apply()
             events.record(ctx.conn, actor=ctx.actor, app=app.name, action=action,
                           details={"keys": keys})
+        hooks.fire(ctx, "post_config_update", app=app.name, keys=keys)
         if restart:
             ctx.step(f"{description}; restarting {app.name}")
             redeploy_config(ctx, app, description[:200])

@@ -34,6 +34,7 @@ from berth import (
 )
 from berth.context import Ctx
 from berth.errors import BuildError, DeployError, ValidationError
+from berth.hooks import manager as hooks
 from berth.instance import prefix
 from berth.models import App, Release
 from berth.schedulers import docker_local, specs
@@ -122,8 +123,10 @@ def build(ctx: Ctx, app: App, src: Path, sha: str) -> tuple[str, int | None]:
                         stack_overrides=overrides, build_args={},
                         labels={"berth.app": app.name, "berth.git-sha": sha},
                         memory=limits.memory, cpus=limits.cpu)
+    hooks.fire(ctx, "pre_build", app=app.name, sha=sha, src=str(src))
     builder.build(bctx)
     image = engine.image_id(tag)
+    hooks.fire(ctx, "post_build", app=app.name, sha=sha, image=image)
     return image, exposed_port(image)
 
 
@@ -139,7 +142,9 @@ def new_release(ctx: Ctx, app: App, *, image: str | None, git_sha: str | None,
                 processes: dict[str, str], app_json: dict, port: int | None,
                 description: str) -> Release:
     """Record vN with a snapshot of config and formation. New process types get their app.json
-    formation count, or 1 for web and 0 for the rest (as on Heroku)."""
+    formation count, or 1 for web and 0 for the rest (as on Heroku). Plugins' env_for_app
+    vars go under the app's own config."""
+    extra = hooks.env_for_app(ctx, app.name)
     with transaction(ctx.conn):
         counts = formation.get(ctx.conn, app.id)
         initial = appjson.formation(app_json)
@@ -149,7 +154,7 @@ def new_release(ctx: Ctx, app: App, *, image: str | None, git_sha: str | None,
         counts.update(added)
         rel = releases.create(
             ctx.conn, app, image=image, git_sha=git_sha,
-            config=store_config.merged(ctx.conn, app.id), processes=processes,
+            config={**extra, **store_config.merged(ctx.conn, app.id)}, processes=processes,
             formation=counts, app_json=app_json, port=port, description=description)
     return rel
 
@@ -161,6 +166,8 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
     policy = checks_config.policy(ctx, app, release)
     stop_timeout = ps.stop_timeout(ctx, app)
     try:
+        hooks.fire(ctx, "pre_deploy", app=app.name, version=release.version,
+                   image=release.image or "")
         release_phase(ctx, release)
         predeploy(ctx, release)
         ctx.step(f"Starting {release.label}")
@@ -183,6 +190,7 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
     ctx.out(f"=====> Application deployed: {url}")
     docker_local.finish(app.name, release.version, wait=wait, stop_timeout=stop_timeout)
     images.prune(ctx, app)
+    hooks.fire(ctx, "post_deploy", app=app.name, version=release.version, url=url)
     return releases.get(ctx.conn, app, release.version)
 
 

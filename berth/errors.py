@@ -10,7 +10,8 @@ turn them into an exit code or HTTP status in one place each.
     ├── BuildError              no builder matched, or the build failed; exit 6
     ├── DeployError             the new release failed its checks; previous release kept; exit 7
     ├── RouterError             the router refused a config or is unreachable; exit 8
-    └── EngineError             the Docker engine failed or is unreachable; exit 9
+    ├── EngineError             the Docker engine failed or is unreachable; exit 9
+    └── PluginError             a plugin's pre_* hook refused, or a plugin is broken; exit 10
 """
 
 from __future__ import annotations
@@ -61,3 +62,7 @@ class RouterError(BerthError):
 class EngineError(BerthError):
     exit_code = 9
     http_status = 502
+
+
+class PluginError(BerthError):
+    exit_code = 10

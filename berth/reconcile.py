@@ -151,11 +151,13 @@ def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
 
 def reconcile(ctx: Ctx, *, apply_routes: bool = True) -> list[Action]:
     from berth import routing
+    from berth.hooks import manager as hooks
 
     facts, rels = read(ctx)
     actions = plan(facts)
     if actions:
         act(ctx, actions, rels)
+    hooks.fire(ctx, "reconcile")  # plugins heal their own parts (add-on services ...)
     if apply_routes:
         routing.apply(ctx)
     return actions

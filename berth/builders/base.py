@@ -47,6 +47,17 @@ class Builder(Protocol):
     def build(self, ctx: BuildContext) -> str: ...
 
 
+@dataclass(frozen=True)
+class BuilderInfo:
+    """How a builder registers (the ``builders`` hook): pushes walk builders by ``order``;
+    ``looked_for`` says what ``detect`` wants, for the "no builder" error."""
+
+    name: str
+    factory: Callable[[], Builder]
+    order: int
+    looked_for: str
+
+
 def api_client() -> Any:
     """A low-level ``docker.APIClient`` (no read timeout: builds can be silent for minutes)."""
     import docker

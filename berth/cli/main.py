@@ -62,20 +62,45 @@ COMMANDS = {
     "server": "berth.cli.server:server",
     "ssh-shell": "berth.cli.server:ssh_shell",
     "version": "berth.cli.main:version",
+    "plugin:list": "berth.cli.plugins:list_",
+    "plugin:install": "berth.cli.plugins:install",
+    "plugin:enable": "berth.cli.plugins:enable",
+    "plugin:disable": "berth.cli.plugins:disable",
+    "plugin:uninstall": "berth.cli.plugins:uninstall",
+    "plugin:trigger": "berth.cli.plugins:trigger",
 }
 # never reachable through `ssh berth@host CMD`
 INTERNAL = {"server", "ssh-shell", "ssh-keys:add", "ssh-keys:remove", "settings:set",
-            "stacks:build", "tokens:create"}
+            "stacks:build", "tokens:create", "plugin:install", "plugin:uninstall",
+            "plugin:trigger"}
+
+
+def plugin_commands(root: str | None = None) -> dict[str, click.Command]:
+    """Commands added by plugins (cli_commands hook: add-on services, third-party plugins);
+    they never replace a built-in one. Loaded only when a name is not in COMMANDS."""
+    try:
+        from pathlib import Path
+
+        from berth.hooks import manager
+
+        return manager.commands(Path(root) if root else None, reserved=set(COMMANDS))
+    except Exception as e:  # a broken plugin must not take the whole CLI down
+        click.echo(f" !     plugin commands could not be loaded: {e}", err=True)
+        return {}
+
+
+def all_commands(root: str | None = None) -> set[str]:
+    return set(COMMANDS) | set(plugin_commands(root))
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(all_commands(ctx.params.get("root")))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
-            return None
+            return plugin_commands(ctx.params.get("root")).get(cmd_name)
         module, attr = target.split(":")
         cmd = getattr(importlib.import_module(module), attr)
         assert isinstance(cmd, click.Command)

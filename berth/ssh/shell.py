@@ -56,7 +56,7 @@ def classify(argv: list[str], allowed: set[str]) -> tuple[str, list[str]]:
 
 
 def run(user: str) -> int:
-    from berth.cli.main import COMMANDS, INTERNAL
+    from berth.cli.main import INTERNAL, all_commands
     from berth.cli.main import run as cli_run
     from berth.context import Ctx
 
@@ -71,7 +71,7 @@ def run(user: str) -> int:
     from berth.store import apps as store_apps
 
     ctx = Ctx(actor=user)
-    kind, args = classify(tokenize(command), set(COMMANDS) - INTERNAL)
+    kind, args = classify(tokenize(command), all_commands() - INTERNAL)
     if kind == "berth":
         if args != ["--help"]:
             permissions.authorize(ctx, args)
