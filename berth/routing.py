@@ -1,54 +1,194 @@
-"""Routes for every app, computed from the store (hosts) and the engine (upstreams), applied
-to the router as one full config under one lock so two deploys never undo each other."""
+"""Routes for every app, computed from the store (hosts, ports, TLS, proxy settings) and the
+engine (upstreams), applied to the selected router (settings key ``router``: caddy or nginx)
+as one full table under one lock so two deploys never undo each other.
+
+    compute(ctx)            the whole table: one Route per routed app (pure reads)
+    apply(ctx)              start the router if needed, then load the table
+    change(ctx, fn)         run ``fn`` (a store change) and apply, in one transaction: a table
+                            the router refuses rolls the change back
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from berth import locks
 from berth.context import Ctx
-from berth.routers.base import Route
+from berth.routers.base import Listeners, PortMap, Redirect, Route, listen_port, port_suffix
 from berth.schedulers import docker_local
 from berth.store import apps as store_apps
 from berth.store import settings
+from berth.store.db import transaction
+
+ROUTERS = ("caddy", "nginx")
+T = TypeVar("T")
+
+
+def global_domains(ctx: Ctx) -> list[str]:
+    """The domains every app gets a default vhost APP.DOMAIN under; the first is primary."""
+    from berth.store import domains
+
+    first = settings.get(ctx.conn, "domain")
+    out = [first] if first else []
+    return out + [d for d in domains.extra_globals(ctx.conn) if d not in out]
+
+
+def vhost_enabled(ctx: Ctx, app_id: int) -> bool:
+    r = ctx.conn.execute("SELECT value FROM app_settings WHERE app_id = ? AND key = ?",
+                         (app_id, "domains.vhost")).fetchone()
+    return not (r and r[0] == "off")
 
 
 def hosts_for(ctx: Ctx, app: str) -> tuple[str, ...]:
-    domain = settings.get(ctx.conn, "domain")
-    return (f"{app}.{domain}",)
+    """Default vhosts (unless disabled or taken as another app's custom domain), then the
+    app's custom domains."""
+    from berth.store import domains
+
+    found = store_apps.find(ctx.conn, app)
+    custom = domains.of_app(ctx.conn, found.id) if found else []
+    taken = domains.all_domains(ctx.conn)
+    out: list[str] = []
+    if found is None or vhost_enabled(ctx, found.id):
+        out = [f"{app}.{d}" for d in global_domains(ctx) if taken.get(f"{app}.{d}", app) == app]
+    return tuple(dict.fromkeys([*out, *custom]))
+
+
+def listeners(ctx: Ctx) -> Listeners:
+    return Listeners(http=settings.get(ctx.conn, "listen"),
+                     https=settings.get(ctx.conn, "https-listen") or ":443",
+                     acme_ca=settings.get(ctx.conn, "acme-ca"),
+                     acme_email=settings.get(ctx.conn, "acme-email"))
 
 
 def url_for(ctx: Ctx, app: str) -> str:
-    listen = settings.get(ctx.conn, "listen")
-    port = listen.rsplit(":", 1)[-1]
-    suffix = "" if port in ("", "80") else f":{port}"
-    return f"http://{hosts_for(ctx, app)[0]}{suffix}"
+    """The app's first URL: https when it has TLS, else http; "" when it has no host."""
+    hosts = [h for h in hosts_for(ctx, app) if "*" not in h]
+    if not hosts:
+        return ""
+    lst = listeners(ctx)
+    found = store_apps.find(ctx.conn, app)
+    if found is not None and tls_mode(ctx, found.id):
+        return f"https://{hosts[0]}{port_suffix('https', listen_port(lst.https))}"
+    return f"http://{hosts[0]}{port_suffix('http', listen_port(lst.http))}"
+
+
+def tls_mode(ctx: Ctx, app_id: int) -> str:
+    """"files" (a stored certificate), "auto" (ACME), or ""."""
+    from berth.store import certs
+
+    if certs.get(ctx.conn, app_id) is not None:
+        return "files"
+    r = ctx.conn.execute("SELECT value FROM app_settings WHERE app_id = ? AND key = ?",
+                         (app_id, "tls.auto")).fetchone()
+    return "auto" if r and r[0] == "on" else ""
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def compute(ctx: Ctx) -> list[Route]:
-    current = {a.name: a.current_release for a in store_apps.all_apps(ctx.conn)
-               if a.current_release is not None}
+    """One Route per app that has a current release and is not proxy:disable'd."""
+    from berth import certs as app_certs
+    from berth.store import http_auth, ports, redirects
+
+    apps = [a for a in store_apps.all_apps(ctx.conn) if a.current_release is not None]
+    current = {a.name: a.current_release for a in apps}
     ups = docker_local.web_upstreams(current)  # type: ignore[arg-type]
-    return [Route(app=name, hosts=hosts_for(ctx, name), upstreams=tuple(ups.get(name, [])))
-            for name in sorted(current)]
+    routes = []
+    for app in apps:
+        conf = store_apps.settings(ctx.conn, app)
+        if conf.get("proxy.enabled") == "off":
+            continue
+        upstreams = tuple(ups.get(app.name, []))
+        tls = tls_mode(ctx, app.id)
+        cert = key = None
+        if tls == "files":
+            cert, key = (str(p) for p in app_certs.materialize(ctx, app))
+        maps = tuple(PortMap(*m) for m in ports.of_app(ctx.conn, app.id))
+        hsts = conf.get("proxy.hsts", "off")
+        routes.append(Route(
+            app=app.name, hosts=hosts_for(ctx, app.name), upstreams=upstreams, ports=maps,
+            tls=tls, tls_cert=cert, tls_key=key,
+            hsts=int(hsts) if hsts.isdigit() else 0,
+            redirects=tuple(Redirect(*r) for r in redirects.of_app(ctx.conn, app.id)),
+            auth=tuple(http_auth.users(ctx.conn, app.id)),
+            max_body=_int(conf.get("proxy.client-max-body-size")),
+            read_timeout=_int(conf.get("proxy.read-timeout")),
+            connect_timeout=_int(conf.get("proxy.connect-timeout")),
+            compression=conf.get("proxy.compression") == "on",
+            maintenance=conf.get("maintenance") == "on",
+            maintenance_page=conf.get("maintenance.page", ""),
+            snippet=conf.get("nginx.snippet", ""),
+        ))
+    app_certs.prune(ctx, {r.app for r in routes if r.tls == "files"})
+    from berth.hooks import manager as hooks
+
+    routes = [hooks.amend_route(ctx, r) for r in routes]  # plugins' router_config
+    return sorted(routes, key=lambda r: r.app)
 
 
-def router(ctx: Ctx):  # type: ignore[no-untyped-def]
+def router_name(ctx: Ctx) -> str:
+    name = settings.get(ctx.conn, "router") or "caddy"
+    return name if name in ROUTERS else "caddy"
+
+
+def router(ctx: Ctx, name: str | None = None) -> Any:
+    """The selected router (or ``name``), set up from the settings."""
+    name = name or router_name(ctx)
+    log_dir = ctx.paths.logs / "router"
+    if name == "nginx":
+        from berth.routers.nginx import NginxRouter
+
+        return NginxRouter(ctx.paths.root, listeners=listeners(ctx), log_dir=log_dir)
     from berth.routers.caddy import CaddyRouter
 
-    return CaddyRouter(ctx.paths.root, listen=settings.get(ctx.conn, "listen"))
+    return CaddyRouter(ctx.paths.root, listeners=listeners(ctx), log_dir=log_dir)
+
+
+def ensure_running(ctx: Ctx) -> bool:
+    """Start the selected router if it is not running (True if it had to), and stop the
+    other one if it still runs (after `router:set`)."""
+    from berth.routers import caddy, nginx
+
+    lst = listeners(ctx)
+    if router_name(ctx) == "nginx":
+        caddy.stop_caddy(ctx.paths.root)
+        return nginx.ensure_running(ctx.paths.root, lst)
+    nginx.stop(ctx.paths.root)
+    return caddy.ensure_running(ctx.paths.root, lst.http)
 
 
 def lock_path(ctx: Ctx) -> Path:
     return ctx.paths.locks / "router.lock"
 
 
-def apply(ctx: Ctx, *, force: bool = False) -> list[Route]:
-    """Recompute and apply every route; starts Caddy if it is not running."""
-    from berth.routers import caddy
-
+@contextmanager
+def locked(ctx: Ctx) -> Iterator[None]:
     with locks.hold(lock_path(ctx), what="the router", timeout=60):
-        caddy.ensure_running(ctx.paths.root, settings.get(ctx.conn, "listen"))
-        routes = compute(ctx)
-        router(ctx).apply(routes, force=force)
-        return routes
+        yield
+
+
+def apply(ctx: Ctx, *, force: bool = False) -> list[Route]:
+    """Recompute and apply every route; starts the router if it is not running."""
+    with locked(ctx):
+        return _apply_unlocked(ctx, force=force)
+
+
+def _apply_unlocked(ctx: Ctx, *, force: bool = False) -> list[Route]:
+    started = ensure_running(ctx)
+    routes = compute(ctx)
+    router(ctx).apply(routes, force=force or started)
+    return routes
+
+
+def change(ctx: Ctx, fn: Callable[[], T]) -> T:
+    """Run ``fn`` (store writes) and apply the new table in one transaction, under the router
+    lock (taken first, as deploys do). If the router refuses, nothing was changed."""
+    with locked(ctx), transaction(ctx.conn):
+        result = fn()
+        _apply_unlocked(ctx)
+        return result

@@ -6,6 +6,6 @@ router, driven only through Caddy's admin API. Backends are imported lazily by n
 
 from __future__ import annotations
 
-from berth.routers.base import Route, Router
+from berth.routers.base import Listeners, PortMap, Redirect, Route, Router
 
-__all__ = ["Route", "Router"]
+__all__ = ["Listeners", "PortMap", "Redirect", "Route", "Router"]

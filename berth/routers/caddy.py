@@ -46,11 +46,21 @@ from pathlib import Path
 from typing import Any
 
 from berth.errors import RouterError
-from berth.routers.base import Route
+from berth.routers.base import (
+    Listeners,
+    Route,
+    dials,
+    effective_ports,
+    listen_port,
+    port_suffix,
+    with_port,
+)
 
 SERVER = "berth"
+LACKS: tuple[str, ...] = ()  # features of Route this router cannot do ("snippet" is nginx's)
 NOT_FOUND_BODY = "no app here\n"
 DOWN_BODY = "no running web process\n"
+TOO_LARGE_BODY = "request body too large\n"
 START_TIMEOUT = 10.0
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes including the final NUL
 _TEXT = {"Content-Type": ["text/plain; charset=utf-8"]}
@@ -122,43 +132,156 @@ def _is_wildcard(host: str) -> bool:
     return "*" in host
 
 
-def _app_handlers(upstreams: Sequence[str]) -> list[dict[str, Any]]:
-    if not upstreams:
-        return [
-            {
-                "handler": "static_response",
-                "status_code": 503,
-                "headers": {**_TEXT, "Retry-After": ["5"]},
-                "body": DOWN_BODY,
-            }
-        ]
+def _down() -> dict[str, Any]:
+    return {
+        "handler": "static_response",
+        "status_code": 503,
+        "headers": {**_TEXT, "Retry-After": ["5"]},
+        "body": DOWN_BODY,
+    }
+
+
+def _maintenance(route: Route) -> dict[str, Any]:
+    return {
+        "handler": "static_response",
+        "status_code": 503,
+        "headers": {"Content-Type": ["text/html; charset=utf-8"], "Retry-After": ["60"]},
+        "body": route.maintenance_page or default_maintenance_page(route.app),
+    }
+
+
+def default_maintenance_page(app: str) -> str:
+    return (f"<!doctype html><title>Down for maintenance</title>"
+            f"<h1>{app} is down for maintenance</h1><p>Please try again soon.</p>\n")
+
+
+def _proxy(route: Route, dials: Sequence[str]) -> dict[str, Any]:
+    transport: dict[str, Any] = {"protocol": "http", "dial_timeout": "1s"}
+    if route.connect_timeout is not None:
+        transport["dial_timeout"] = f"{route.connect_timeout}s"
+    if route.read_timeout is not None:
+        transport["read_timeout"] = f"{route.read_timeout}s"
+    # X-Forwarded-For/-Proto/-Host are set by Caddy itself (no trusted proxies, so a
+    # client-sent X-Forwarded-For is replaced). Websocket upgrades pass through as is.
+    return {
+        "handler": "reverse_proxy",
+        "upstreams": [{"dial": u} for u in dials],
+        "load_balancing": {
+            "selection_policy": {"policy": "round_robin"},
+            "try_duration": "2s",
+            "try_interval": "100ms",
+        },
+        "health_checks": {"passive": {"fail_duration": "5s", "max_fails": 1}},
+        "transport": transport,
+    }
+
+
+def _app_handlers(route: Route, dials: Sequence[str], *, https: bool = False
+                  ) -> list[dict[str, Any]]:
+    """The handler chain of one app on one listener."""
+    if route.maintenance:
+        return [_maintenance(route)]
+    if not dials:
+        return [_down()]
     request_id = ["{http.request.uuid}"]
-    return [
-        # Always set by the router (a client-sent X-Request-Id is replaced, not trusted).
-        {
-            "handler": "headers",
-            "request": {"set": {"X-Request-Id": request_id}},
-            "response": {"set": {"X-Request-Id": request_id}},
-        },
-        # X-Forwarded-For/-Proto/-Host are set by Caddy itself (no trusted proxies, so a
-        # client-sent X-Forwarded-For is replaced).
-        {
-            "handler": "reverse_proxy",
-            "upstreams": [{"dial": u} for u in upstreams],
-            "load_balancing": {
-                "selection_policy": {"policy": "round_robin"},
-                "try_duration": "2s",
-                "try_interval": "100ms",
-            },
-            "health_checks": {"passive": {"fail_duration": "5s", "max_fails": 1}},
-            "transport": {"protocol": "http", "dial_timeout": "1s"},
-        },
-    ]
+    # Always set by the router (a client-sent X-Request-Id is replaced, not trusted).
+    headers: dict[str, Any] = {
+        "handler": "headers",
+        "request": {"set": {"X-Request-Id": request_id}},
+        "response": {"set": {"X-Request-Id": request_id}},
+    }
+    if https and route.hsts:
+        headers["response"]["set"]["Strict-Transport-Security"] = [f"max-age={route.hsts}"]
+    chain = [headers]
+    if route.auth:
+        chain.append({
+            "handler": "authentication",
+            "providers": {"http_basic": {
+                "hash": {"algorithm": "bcrypt"},
+                "realm": route.app,
+                "accounts": [{"username": u, "password": h} for u, h in sorted(route.auth)],
+            }},
+        })
+    if route.max_body is not None:
+        # A declared length over the limit is refused before the app is dialled (a body cut
+        # off half-way would count as a failure of the upstream); request_body still caps
+        # chunked bodies.
+        chain.append({"handler": "subroute", "routes": [{
+            "match": [{"expression": _too_large(route.max_body)}],
+            "handle": [{"handler": "static_response", "status_code": 413,
+                        "headers": _TEXT, "body": TOO_LARGE_BODY}],
+            "terminal": True,
+        }]})
+        chain.append({"handler": "request_body", "max_size": route.max_body})
+    if route.compression:
+        chain.append({"handler": "encode", "encodings": {"zstd": {}, "gzip": {}},
+                      "prefer": ["zstd", "gzip"]})
+    chain.append(_proxy(route, dials))
+    return chain
+
+
+def _too_large(limit: int) -> str:
+    length = "{http.request.header.Content-Length}"
+    return f'{length} != "" && int({length}) > {int(limit)}'
+
+
+def _redirect(location: str, code: int) -> list[dict[str, Any]]:
+    return [{"handler": "static_response", "status_code": code,
+             "headers": {"Location": [location]}}]
 
 
 def _wildcard_key(host: str) -> tuple[int, str]:
     # More labels = more specific: "*.a.example.com" before "*.example.com".
     return (-host.count("."), host)
+
+
+def _hosts(route: Route) -> list[str]:
+    return sorted({_norm_host(h) for h in route.hosts if _norm_host(h)})
+
+
+class _Server:
+    """The routes of one listener, collected app by app."""
+
+    def __init__(self, name: str, listen: str, scheme: str) -> None:
+        self.name, self.listen, self.scheme = name, listen, scheme
+        self.exact: list[dict[str, Any]] = []
+        self.wild: list[tuple[tuple[int, str], dict[str, Any]]] = []
+        self.loggers: dict[str, str] = {}
+
+    def add(self, app: str, kind: str, hosts: list[str],
+            handle: list[dict[str, Any]]) -> None:
+        for h in hosts:
+            self.loggers[h] = app
+        plain = [h for h in hosts if not _is_wildcard(h)]
+        stars = sorted((h for h in hosts if _is_wildcard(h)), key=_wildcard_key)
+        if plain:
+            self.exact.append(_route(app, kind, plain, handle))
+        if stars:
+            self.wild.append((_wildcard_key(stars[0]), _route(app, f"{kind}-wildcard" if kind
+                              != "exact" else "wildcard", stars, handle)))
+
+    def config(self) -> dict[str, Any]:
+        catch_all = {
+            "@id": "berth.catch-all" if self.name == SERVER else f"berth.catch-all.{self.name}",
+            "handle": [
+                {
+                    "handler": "static_response",
+                    "status_code": 404,
+                    "headers": _TEXT,
+                    "body": NOT_FOUND_BODY,
+                }
+            ],
+            "terminal": True,
+        }
+        server: dict[str, Any] = {
+            "listen": [self.listen],
+            "automatic_https": {"disable": True},
+            "routes": self.exact + [r for _, r in sorted(self.wild, key=lambda kr: kr[0])]
+            + [catch_all],
+        }
+        if self.scheme == "https":
+            server["tls_connection_policies"] = [{}]
+        return server
 
 
 def build_config(
@@ -167,67 +290,126 @@ def build_config(
     listen: str = ":80",
     admin: str,
     access_log: Path | None,
+    https_listen: str = ":443",
+    acme_ca: str = "",
+    acme_email: str = "",
+    log_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The full Caddy JSON config for ``routes``. Pure and deterministic.
 
     ``admin`` is the admin listen address (``"unix//path/admin.sock"``); it must be in every
     config, since a config without ``admin`` moves the admin API back to TCP localhost:2019.
-    Routes: all exact hosts first, then wildcards (most specific first), then a catch-all 404.
-    Raises RouterError if two apps claim the same host.
+    One server per listener: ``berth`` on ``listen``, ``berth-https`` on ``https_listen``
+    when an app has TLS, ``berth-PORT`` for other ports of ``ports`` mappings. In each:
+    exact hosts first, then wildcards (most specific first), then a catch-all 404.
+    Per-app access logs go to ``log_dir/APP.log`` when ``log_dir`` is given.
+    Raises RouterError if two apps claim the same host, or one port is both http and https.
     """
+    lst = Listeners(http=listen, https=https_listen, acme_ca=acme_ca, acme_email=acme_email)
+    http_port, https_port = listen_port(listen), listen_port(https_listen)
     owner: dict[str, str] = {}
-    exact: list[dict[str, Any]] = []
-    wild: list[tuple[tuple[int, str], dict[str, Any]]] = []
+    servers: dict[int, _Server] = {}
+    load_files: list[dict[str, Any]] = []
+    automate: list[str] = []
+
+    def server_for(scheme: str, port: int) -> _Server:
+        if port not in servers:
+            if port == http_port:
+                name, address = SERVER, listen
+            elif port == https_port:
+                name, address = f"{SERVER}-https", https_listen
+            else:
+                name, address = f"{SERVER}-{port}", with_port(listen, port)
+            servers[port] = _Server(name, address, scheme)
+        if servers[port].scheme != scheme:
+            raise RouterError(f"port {port} cannot serve both http and https")
+        return servers[port]
+
+    server_for("http", http_port)
     for route in sorted(routes, key=lambda r: r.app):
-        hosts = sorted({_norm_host(h) for h in route.hosts if _norm_host(h)})
-        for host in hosts:
+        hosts = _hosts(route)
+        sources = sorted({_norm_host(r.from_host) for r in route.redirects})
+        for host in [*hosts, *sources]:
             if owner.setdefault(host, route.app) != route.app:
                 raise RouterError(
                     f"host {host!r} is claimed by both app {owner[host]!r} and app {route.app!r}"
                 )
-        handlers = _app_handlers(sorted(set(route.upstreams)))
-        plain = [h for h in hosts if not _is_wildcard(h)]
-        stars = sorted((h for h in hosts if _is_wildcard(h)), key=_wildcard_key)
-        if plain:
-            exact.append(_route(route.app, "exact", plain, handlers))
-        if stars:
-            wild.append((_wildcard_key(stars[0]), _route(route.app, "wildcard", stars, handlers)))
-    catch_all = {
-        "@id": "berth.catch-all",
-        "handle": [
-            {
-                "handler": "static_response",
-                "status_code": 404,
-                "headers": _TEXT,
-                "body": NOT_FOUND_BODY,
-            }
-        ],
-        "terminal": True,
-    }
-    server: dict[str, Any] = {
-        "listen": [listen],
-        "automatic_https": {"disable": True},
-        "routes": exact + [r for _, r in sorted(wild, key=lambda kr: kr[0])] + [catch_all],
-    }
+        maps = effective_ports(route, lst)
+        if route.tls == "files" and route.tls_cert and route.tls_key:
+            load_files.append({"certificate": route.tls_cert, "key": route.tls_key,
+                               "tags": [f"berth-{route.app}"]})
+        elif route.tls == "auto":
+            wild_ok = acme_ca == "internal"
+            automate.extend(h for h in hosts if wild_ok or not _is_wildcard(h))
+        has_https = any(m.scheme == "https" for m in maps)
+        for m in maps:
+            srv = server_for(m.scheme, m.host_port)
+            https = m.scheme == "https"
+            for r in route.redirects:
+                target = (f"{m.scheme}://{_norm_host(r.to_host)}"
+                          f"{port_suffix(m.scheme, m.host_port)}{{http.request.uri}}")
+                srv.add(route.app, f"redirect-{_norm_host(r.from_host)}-{m.host_port}",
+                        [_norm_host(r.from_host)], _redirect(target, r.code))
+            if not hosts:
+                continue
+            if not https and has_https and m.host_port == http_port:
+                https_map = next(x for x in maps if x.scheme == "https")
+                target = ("https://{http.request.host}"
+                          f"{port_suffix('https', https_map.host_port)}{{http.request.uri}}")
+                handle = _redirect(target, 308)
+            else:
+                handle = _app_handlers(route, dials(route, m.container_port), https=https)
+            kind = "exact" if m.host_port == http_port else f"{m.scheme}-{m.host_port}"
+            srv.add(route.app, kind, hosts, handle)
+    http_servers = {s.name: s.config() for _, s in sorted(servers.items())}
     config: dict[str, Any] = {
         "admin": {"listen": admin, "config": {"persist": False}},
-        "apps": {"http": {"grace_period": "10s", "servers": {SERVER: server}}},
+        "apps": {"http": {"grace_period": "10s", "servers": http_servers}},
     }
-    if access_log is not None:
-        server["logs"] = {
-            "default_logger_name": SERVER,
-            "logger_names": {h: [app] for h, app in sorted(owner.items())},
-        }
-        config["logging"] = {
-            "logs": {
-                "default": {"exclude": ["http.log.access"]},
-                "access": {
-                    "writer": {"output": "file", "filename": str(access_log)},
-                    "encoder": {"format": "json"},
-                    "include": ["http.log.access"],
-                },
+    if len(servers) > 1 or load_files or automate:
+        config["apps"]["http"]["http_port"] = http_port
+        config["apps"]["http"]["https_port"] = https_port
+    tls: dict[str, Any] = {}
+    if load_files:
+        tls.setdefault("certificates", {})["load_files"] = load_files
+    if automate:
+        tls.setdefault("certificates", {})["automate"] = sorted(set(automate))
+        issuer: dict[str, Any] = {"module": "internal"}
+        if acme_ca != "internal":
+            issuer = {"module": "acme"}
+            if acme_ca:
+                issuer["ca"] = acme_ca
+            if acme_email:
+                issuer["email"] = acme_email
+        tls["automation"] = {"policies": [{"subjects": sorted(set(automate)),
+                                           "issuers": [issuer]}]}
+        if acme_ca == "internal":
+            config["apps"]["pki"] = {"certificate_authorities": {"local": {
+                "install_trust": False}}}
+    if tls:
+        config["apps"]["tls"] = tls
+    if access_log is not None or log_dir is not None:
+        logs: dict[str, Any] = {"default": {"exclude": ["http.log.access"]}}
+        for srv in servers.values():
+            http_servers[srv.name]["logs"] = {
+                "default_logger_name": SERVER,
+                "logger_names": {h: [app] for h, app in sorted(srv.loggers.items())},
             }
-        }
+        if access_log is not None:
+            logs["access"] = {
+                "writer": {"output": "file", "filename": str(access_log)},
+                "encoder": {"format": "json"},
+                "include": ["http.log.access"],
+            }
+        if log_dir is not None:
+            for app in sorted(set(owner.values())):
+                logs[f"app.{app}"] = {
+                    "writer": {"output": "file", "filename": str(log_dir / f"{app}.log"),
+                               "mode": "0600"},
+                    "encoder": {"format": "json"},
+                    "include": [f"http.log.access.{app}"],
+                }
+        config["logging"] = {"logs": logs}
     return config
 
 
@@ -249,20 +431,34 @@ def routes_from_config(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Read the app routes back out of a config made by :func:`build_config`."""
     apps: dict[str, dict[str, Any]] = {}
     servers = config.get("apps", {}).get("http", {}).get("servers", {}) if config else {}
-    for route in servers.get(SERVER, {}).get("routes", []):
-        rid = route.get("@id", "")
-        if not rid.startswith("berth.app."):
-            continue
-        app = rid[len("berth.app.") :].rsplit(".", 1)[0]
-        entry = apps.setdefault(app, {"app": app, "hosts": [], "upstreams": []})
-        for match in route.get("match", []):
-            entry["hosts"].extend(match.get("host", []))
-        for handler in route.get("handle", []):
-            if handler.get("handler") == "reverse_proxy":
-                dials = [u["dial"] for u in handler.get("upstreams", [])]
-                entry["upstreams"] = sorted(set(entry["upstreams"]) | set(dials))
+    for name in sorted(servers, key=lambda n: (n != SERVER, n)):
+        for route in servers[name].get("routes", []):
+            rid = route.get("@id", "")
+            if not rid.startswith("berth.app."):
+                continue
+            app, _, kind = rid[len("berth.app.") :].partition(".")
+            entry = apps.setdefault(app, {"app": app, "hosts": [], "upstreams": []})
+            if kind.startswith("redirect-"):
+                entry.setdefault("redirects", [])
+                for match in route.get("match", []):
+                    entry["redirects"] = sorted(set(entry["redirects"]) | set(match["host"]))
+                continue
+            for match in route.get("match", []):
+                entry["hosts"].extend(h for h in match.get("host", []) if h not in entry["hosts"])
+            for handler in route.get("handle", []):
+                if handler.get("handler") == "reverse_proxy":
+                    dials = [u["dial"] for u in handler.get("upstreams", [])]
+                    entry["upstreams"] = sorted(set(entry["upstreams"]) | set(dials))
+                if handler.get("handler") == "static_response" and \
+                        handler.get("status_code") == 503 and "text/html" in str(handler):
+                    entry["maintenance"] = True
+            entry.setdefault("listen", [])
+            for address in servers[name].get("listen", []):
+                if address not in entry["listen"]:
+                    entry["listen"].append(address)
     for entry in apps.values():
-        entry["state"] = "up" if entry["upstreams"] else "down"
+        entry["state"] = ("maintenance" if entry.pop("maintenance", False)
+                          else "up" if entry["upstreams"] else "down")
     return [apps[a] for a in sorted(apps)]
 
 
@@ -552,10 +748,13 @@ class CaddyRouter:
 
     name = "caddy"
 
-    def __init__(self, root: Path, *, listen: str = ":80", access_log: Path | None = None) -> None:
+    def __init__(self, root: Path, *, listen: str = ":80", access_log: Path | None = None,
+                 listeners: Listeners | None = None, log_dir: Path | None = None) -> None:
         self.root = root
-        self.listen = listen
+        self.listeners = listeners or Listeners(http=listen)
+        self.listen = self.listeners.http
         self.access_log = access_log if access_log is not None else caddy_dir(root) / "access.log"
+        self.log_dir = log_dir
         self._applied: str | None = None
 
     @property
@@ -563,11 +762,18 @@ class CaddyRouter:
         return admin_socket(self.root)
 
     def build(self, routes: Sequence[Route]) -> dict[str, Any]:
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        lst = self.listeners
         return build_config(
             routes,
             listen=self.listen,
             admin=_admin_address(self.socket),
             access_log=self.access_log,
+            https_listen=lst.https,
+            acme_ca=lst.acme_ca,
+            acme_email=lst.acme_email,
+            log_dir=self.log_dir,
         )
 
     def applied_digest(self) -> str | None:
@@ -621,6 +827,7 @@ class CaddyRouter:
             "route_count": 0,
             "routes": [],
             "applied": self.applied_digest(),
+            "lacks": list(LACKS),
         }
         if not self.is_running():
             return report
@@ -629,9 +836,11 @@ class CaddyRouter:
         except RouterError as e:
             report["error"] = str(e)
             return report
-        server = config.get("apps", {}).get("http", {}).get("servers", {}).get(SERVER, {})
+        servers = config.get("apps", {}).get("http", {}).get("servers", {})
         routes = routes_from_config(config)
         report.update(
-            running=True, listen=server.get("listen", []), route_count=len(routes), routes=routes
+            running=True, listen=servers.get(SERVER, {}).get("listen", []),
+            listeners=sorted({a for srv in servers.values() for a in srv.get("listen", [])}),
+            route_count=len(routes), routes=routes,
         )
         return report

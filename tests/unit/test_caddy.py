@@ -189,9 +189,11 @@ def test_routes_read_back_from_config() -> None:
             "app": "app-b",
             "hosts": ["b.example.com", "www.b.example.com"],
             "upstreams": ["10.0.0.2:5000", "10.0.0.3:5000"],
+            "listen": [":80"],
             "state": "up",
         },
-        {"app": "d", "hosts": ["d.test", "*.d.test"], "upstreams": [], "state": "down"},
+        {"app": "d", "hosts": ["d.test", "*.d.test"], "upstreams": [], "listen": [":80"],
+         "state": "down"},
     ]
     assert routes_from_config({}) == []
 
