@@ -145,6 +145,9 @@ def new_release(ctx: Ctx, app: App, *, image: str | None, git_sha: str | None,
     formation count, or 1 for web and 0 for the rest (as on Heroku). Plugins' env_for_app
     vars go under the app's own config."""
     extra = hooks.env_for_app(ctx, app.name)
+    from berth import ports as app_ports
+
+    port = app_ports.primary_container_port(ctx, app.id) or port  # ports:set wins over EXPOSE
     with transaction(ctx.conn):
         counts = formation.get(ctx.conn, app.id)
         initial = appjson.formation(app_json)
@@ -245,8 +248,6 @@ def postdeploy(ctx: Ctx, release: Release) -> None:
 
 def switch(ctx: Ctx, app: App, release: Release) -> None:
     """Make `release` current and move traffic to it, as one step under the router lock."""
-    from berth.routers import caddy
-
     ctx.step("Switching traffic")
     with locks.hold(routing.lock_path(ctx), what="the router", timeout=60):
         before = store_apps.get(ctx.conn, app.name).current_release
@@ -258,8 +259,8 @@ def switch(ctx: Ctx, app: App, release: Release) -> None:
                           details={"release": release.version,
                                    "description": release.description})
         try:
-            caddy.ensure_running(ctx.paths.root, settings.get(ctx.conn, "listen"))
-            routing.router(ctx).apply(routing.compute(ctx))
+            started = routing.ensure_running(ctx)  # caddy or nginx, as `router:set` chose
+            routing.router(ctx).apply(routing.compute(ctx), force=started)
         except BaseException:
             with transaction(ctx.conn):
                 store_apps.set_current(ctx.conn, app, before)

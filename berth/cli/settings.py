@@ -19,7 +19,16 @@ DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,
 def validate(key: str, value: str) -> str:
     if key == "domain" and not (len(value) <= 200 and DOMAIN.fullmatch(value)):
         raise ValidationError(f"invalid domain {value!r}: a lower-case host name like example.com")
-    if key in ("listen", "http-listen"):
+    if key == "router" and value not in ("caddy", "nginx"):
+        raise ValidationError(f"invalid router {value!r}: caddy or nginx")
+    if key == "acme-ca" and not (value in ("", "internal") or re.fullmatch(
+            r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", value)):
+        raise ValidationError(f"invalid acme-ca {value!r}: an ACME directory URL "
+                              "(https://...), or 'internal' for Caddy's local CA")
+    if key == "acme-email" and value and not re.fullmatch(
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", value):
+        raise ValidationError(f"invalid acme-email {value!r}: an address like ops@example.com")
+    if key in ("listen", "http-listen", "https-listen"):
         m = LISTEN.fullmatch(value)
         if not m or not 0 < int(m.group(2)) < 65536:
             raise ValidationError(f"invalid {key} {value!r}: use [ADDRESS]:PORT, e.g. :80")

@@ -20,8 +20,7 @@ def _listen_parts(value: str) -> tuple[str, int]:
 
 
 def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False) -> None:
-    from berth import reconcile
-    from berth.routers import caddy
+    from berth import reconcile, routing
     from berth.server import githttp
 
     stop = threading.Event()
@@ -36,15 +35,15 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False) -> None:
                 f"{settings.get(ctx.conn, 'listen')}")
         try:
             while not stop.is_set():
-                started = caddy.ensure_running(ctx.paths.root, settings.get(ctx.conn, "listen"))
-                if started:
-                    ctx.out("berth server: started Caddy")
                 try:
-                    reconcile.reconcile(ctx)
+                    # the selected router (caddy or nginx): restarted here if it died, and
+                    # given every route again at once
+                    with routing.locked(ctx):
+                        started = routing.ensure_running(ctx)
                     if started:
-                        from berth import routing
-
+                        ctx.out(f"berth server: started {routing.router_name(ctx)}")
                         routing.apply(ctx, force=True)
+                    reconcile.reconcile(ctx)
                 except BerthError as e:
                     ctx.out(f"berth server: {e}")
                 except Exception:  # keep supervising whatever one pass hit

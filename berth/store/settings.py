@@ -7,6 +7,10 @@ import sqlite3
 DEFAULTS = {
     "domain": "localhost",
     "listen": ":80",
+    "https-listen": ":443",
+    "router": "caddy",
+    "acme-ca": "",
+    "acme-email": "",
     "ca-bundle": "",
     "retain-images": "5",
     "lock-timeout": "600",
