@@ -9,7 +9,7 @@ has_systemd() { [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm= 2>/dev/null)
 
 install_packages() {
     local want=(docker.io openssh-server openssh-client git debootstrap sudo curl ca-certificates
-                python3-venv procps)
+                python3-venv procps nginx-light)
     local missing=()
     for p in "${want[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -20,6 +20,11 @@ install_packages() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
+            # berth runs its own nginx (router:set nginx); the distribution's would take :80
+            if has_systemd; then systemctl disable --now nginx >/dev/null 2>&1 || true
+            elif [ -s /run/nginx.pid ]; then /usr/sbin/nginx -s quit 2>/dev/null || true; fi
+        fi
     fi
 }
 
