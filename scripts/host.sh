@@ -9,7 +9,9 @@ has_systemd() { [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm= 2>/dev/null)
 
 install_packages() {
     local want=(docker.io openssh-server openssh-client git debootstrap sudo curl ca-certificates
-                python3-venv procps nginx-light)
+                python3-venv procps)
+    # nginx for `router:set nginx`; any flavour already installed will do
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || want+=(nginx-light)
     local missing=()
     for p in "${want[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
