@@ -16,13 +16,13 @@ import shutil
 from collections.abc import Callable
 from typing import Any
 
-from berth import apps, checks_config, engine, locks, names, routing, runopts
+from berth import apps, checks_config, engine, names, routing, runopts
 from berth.context import Ctx
 from berth.errors import BerthError, ValidationError
 from berth.models import App, Release
 from berth.schedulers import docker_local, docker_ps, specs
 from berth.store import apps as store_apps
-from berth.store import events, formation, releases, settings
+from berth.store import events, formation, releases
 from berth.store.db import transaction
 
 STOPPED = "stopped"
@@ -124,14 +124,17 @@ def _counts(ctx: Ctx, app: App, release: Release) -> dict[str, int]:
 
 
 def _switch_routes(ctx: Ctx, pending: list[Any], retiring: list[Any]) -> list[Any]:
-    """Under the router lock: take the retiring containers out, put the pending ones in."""
-    from berth.routers import caddy
-
-    with locks.hold(routing.lock_path(ctx), what="the router", timeout=60):
-        retiring = docker_ps.promote(pending, retiring)
-        caddy.ensure_running(ctx.paths.root, settings.get(ctx.conn, "listen"))
-        routing.router(ctx).apply(routing.compute(ctx))
-    return retiring
+    """Put the checked pending containers into the routes and take the retiring ones out;
+    returns what retires. If the router refuses, the old set is restored."""
+    moved: list[Any] = []
+    try:
+        moved = docker_ps.promote(pending, retiring)
+        routing.apply(ctx)
+        docker_ps.settle(pending, moved)
+    except BaseException:
+        docker_ps.undo(pending, moved)
+        raise
+    return moved
 
 
 def _retire(ctx: Ctx, app: App, retiring: list[Any]) -> None:
@@ -178,11 +181,10 @@ def scale(ctx: Ctx, app_name: str, wanted: dict[str, int]) -> dict[str, int]:
                 options=runopts.load(ctx, app))
         try:
             _commit_scale(ctx, app, wanted)
-            retiring = _switch_routes(ctx, pending, docker_ps.surplus(app.name, new_run))
         except BaseException:
-            for c in pending:
-                engine.remove(c, timeout=2)
+            docker_ps.undo(pending, [])
             raise
+        retiring = _switch_routes(ctx, pending, docker_ps.surplus(app.name, new_run))
         _retire(ctx, app, retiring)
         return formation.get(ctx.conn, app.id)
 
@@ -211,13 +213,7 @@ def _replace(ctx: Ctx, app: App, cur: Release) -> None:
                                  restart_policy=restart_policy(ctx, app),
                                  stop_timeout=stop_timeout(ctx, app),
                                  options=runopts.load(ctx, app))
-    try:
-        retiring = _switch_routes(ctx, pending, old)
-    except BaseException:
-        for c in pending:
-            engine.remove(c, timeout=2)
-        raise
-    _retire(ctx, app, retiring)
+    _retire(ctx, app, _switch_routes(ctx, pending, old))
 
 
 def stop(ctx: Ctx, app_name: str) -> list[str]:

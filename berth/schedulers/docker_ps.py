@@ -4,13 +4,15 @@ ps:restart, ps:start and ps:stop are made of (berth/ps.py puts them in order).
 Containers the router must not use carry a name suffix that web_upstreams skips:
 
     docker_local.start_slots(..., suffix=PENDING)   new containers, started and checked
-    promote(pending, retiring)      old ones -> `...N.retiring`, new ones -> `...N`; the caller
-                                    holds the router lock and applies routes right after
+    promote(pending, retiring)      new ones -> `...N.next` (routable), old ones -> `...N.retiring`
+    routing.apply(ctx)              (the caller) the router now sends only to the new set
+    settle(pending, retiring)       `...N.next` -> `...N`
     retire(retiring, ...)           after the wait, the retiring ones are removed
     stop(app)                       stop (keep) every process container of the app
 
-A crash between any two steps is healed by the reconciler: it renames a lone `.pending` or
-`.retiring` container of the current release back to its plain name and removes extras.
+A crash between any two steps is healed by the reconciler: it renames a lone `.pending`,
+`.next` or `.retiring` container of the current release back to its plain name and removes
+extras.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 from berth import engine
 from berth.schedulers import specs
 from berth.schedulers.docker_local import RETIRING
+
+NEXT = "next"
 
 
 def process_containers(app: str) -> list[Any]:
@@ -49,28 +53,46 @@ def surplus(app: str, counts: dict[str, int]) -> list[Any]:
 
 
 def promote(pending: list[Any], retiring: list[Any]) -> list[Any]:
-    """Rename the retiring containers out of the router's way, then give the pending ones their
-    plain names. Returns what is retiring now (including any container that held a name a
-    pending one needs)."""
-    import docker.errors
-
+    """Step one of a swap, no lock needed: checked pending containers become `...N.next`
+    (routable: the current release's), then the retiring ones `...N.retiring` (not). At no
+    moment does a route lose every container. Returns the containers now retiring."""
+    retiring = list(retiring)
+    for c in pending:
+        _take_name(c, f"{canonical(c)}.{NEXT}", retiring)
     out = []
     for c in retiring:
         if _rename(c, f"{canonical(c)}.{RETIRING}"):
             out.append(c)
-    client = engine.client()
-    for c in pending:
-        name = canonical(c)
-        try:
-            holder = client.containers.get(name)
-        except docker.errors.NotFound:
-            holder = None
-        if holder is not None and holder.id != c.id:
-            if _rename(holder, f"{name}.{RETIRING}"):
-                out.append(holder)
-        with engine.errors(f"renaming {c.name}"):
-            c.rename(name)
     return out
+
+
+def settle(pending: list[Any], retiring: list[Any]) -> None:
+    """Step two, after the routes moved: `...N.next` -> `...N` (a rename keeps the address).
+    A container still holding a plain name joins `retiring`."""
+    for c in pending:
+        _take_name(c, canonical(c), retiring)
+
+
+def undo(pending: list[Any], retiring: list[Any]) -> None:
+    """A swap that failed half-way: the retiring ones get their names back, pending ones go."""
+    for c in pending:
+        engine.remove(c, timeout=2)
+    for c in retiring:
+        _rename(c, canonical(c))
+
+
+def _take_name(container: Any, name: str, retiring: list[Any]) -> None:
+    import docker.errors
+
+    try:
+        holder = engine.client().containers.get(name)
+    except docker.errors.NotFound:
+        holder = None
+    if holder is not None and holder.id != container.id:
+        if _rename(holder, f"{canonical(holder)}.{RETIRING}"):
+            retiring.append(holder)
+    with engine.errors(f"renaming {container.name}"):
+        container.rename(name)
 
 
 def _rename(container: Any, name: str) -> bool:
