@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from berth import engine, gitrepo, names, routing
+from berth import engine, gitrepo, logs, names, routing
 from berth.context import Ctx
 from berth.errors import AlreadyExists, NotFound
 from berth.hooks import manager as hooks
@@ -49,6 +49,7 @@ def destroy(ctx: Ctx, name: str) -> None:
         engine.remove_network(specs.network_name(name))
         _remove_images(name, image_ids)
         gitrepo.remove(ctx.paths.repo(name))
+        logs.remove(ctx.paths, name)
         routing.apply(ctx)
     hooks.fire(ctx, "post_delete", app=name)
 
@@ -83,6 +84,7 @@ def rename(ctx: Ctx, old: str, new: str) -> None:
             events.record(ctx.conn, actor=ctx.actor, app=new, action="app.rename",
                           details={"from": old})
         ctx.paths.repo(old).rename(ctx.paths.repo(new))
+        logs.rename(ctx.paths, old, new)
         gitrepo.install_hook(ctx.paths.repo(new), ctx.paths.root)
         renamed = store.get(ctx.conn, new)
         cur = releases.current(ctx.conn, renamed)

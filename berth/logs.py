@@ -37,6 +37,7 @@ MAX_BYTES = 8 * 1024 * 1024
 KEEP = 3
 MAX_LINE = 16 * 1024
 BLOCK = 64 * 1024
+INVERSION = 2 * 10**9  # ns; how far out of order one container's lines may be
 SLACK = 500  # extra lines read by tail() to put the last n in time order
 _TS = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z")
 _locks: dict[str, threading.Lock] = {}
@@ -208,6 +209,13 @@ def remove(paths: Paths, app: str) -> None:
     shutil.rmtree(paths.logs / "builds" / app, ignore_errors=True)
 
 
+def rename(paths: Paths, old: str, new: str) -> None:
+    """Move an app's logs and build output along with it (apps:rename)."""
+    for base in (paths.logs / "apps", paths.logs / "builds"):
+        if (base / old).is_dir() and not (base / new).exists():
+            (base / old).rename(base / new)
+
+
 # -- reading -------------------------------------------------------------------------------
 
 def _lines_backwards(path: Path, end: int | None = None) -> Iterator[str]:
@@ -248,14 +256,16 @@ def tail(paths: Paths, app: str, n: int, ptype: str | None = None,
                     break
         if len(found) >= want:
             break
+    found.reverse()  # file order, so lines with the same timestamp keep theirs
     found.sort(key=lambda r: r.ns)
     return found[-n:] if n else []
 
 
 def positions(paths: Paths, app: str, wanted: set[str] | None = None
               ) -> dict[str, tuple[int, int]]:
-    """container -> (last timestamp shipped, how many lines carry exactly that timestamp),
-    read back from the files; stops early once every wanted container is found."""
+    """container -> (latest timestamp shipped, how many lines carry exactly that timestamp),
+    read back from the files (newest first). stdout and stderr lines may be a little out of
+    order, so a container is done once a line is INVERSION older than its latest."""
     out: dict[str, tuple[int, int]] = {}
     done: set[str] = set()
     for path in app_files(paths, app):
@@ -263,12 +273,12 @@ def positions(paths: Paths, app: str, wanted: set[str] | None = None
             rec = parse_line(line)
             if rec is None or rec.container in done:
                 continue
-            last = out.get(rec.container)
-            if last is None:
+            best = out.get(rec.container)
+            if best is None or rec.ns > best[0]:
                 out[rec.container] = (rec.ns, 1)
-            elif rec.ns == last[0]:
-                out[rec.container] = (last[0], last[1] + 1)
-            else:
+            elif rec.ns == best[0]:
+                out[rec.container] = (best[0], best[1] + 1)
+            elif rec.ns < best[0] - INVERSION:
                 done.add(rec.container)
                 if wanted is not None and wanted <= done:
                     return out
@@ -337,9 +347,9 @@ def follow(paths: Paths, app: str, n: int, ptype: str | None, emit: Callable[[Re
     try:
         while not stop():
             for line in f.poll():
-                rec = parse_line(line)
-                if rec is not None and rec.matches(ptype):
-                    emit(rec)
+                new = parse_line(line)
+                if new is not None and new.matches(ptype):
+                    emit(new)
             time.sleep(poll)
     finally:
         f.close()
@@ -391,9 +401,9 @@ def router_follow(paths: Paths, app: str, hosts: set[str], n: int,
     try:
         while not stop():
             for line in f.poll():
-                rec = router_record(line, app, hosts)
-                if rec is not None:
-                    emit(rec)
+                new = router_record(line, app, hosts)
+                if new is not None:
+                    emit(new)
             time.sleep(poll)
     finally:
         f.close()

@@ -85,10 +85,13 @@ class RunOptions:
         own = self.limits.get(ptype)
         if own is None:
             return base
-        return Limits(*(o if o is not None else b for o, b in zip(
-            (own.memory, own.cpu, own.memory_reservation, own.cpu_reservation),
-            (base.memory, base.cpu, base.memory_reservation, base.cpu_reservation),
-            strict=True)))
+        return Limits(
+            memory=own.memory if own.memory is not None else base.memory,
+            cpu=own.cpu if own.cpu is not None else base.cpu,
+            memory_reservation=(own.memory_reservation if own.memory_reservation is not None
+                                else base.memory_reservation),
+            cpu_reservation=(own.cpu_reservation if own.cpu_reservation is not None
+                             else base.cpu_reservation))
 
 
 DEFAULT_TYPE = "_default"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 from berth import names
 from berth.context import Ctx
@@ -118,11 +119,16 @@ def set_values(ctx: Ctx, app_name: str, *, kind: str, ptype: str | None,
             store_apps.set_setting(ctx.conn, app, _key(pt, kind, "memory"), str(mem))
         if cpus is not None:
             store_apps.set_setting(ctx.conn, app, _key(pt, kind, "cpu"), repr(cpus))
-        merged = RunOptions(limits=load(ctx, app)).limits_for(pt)
-        if (merged.memory is not None and merged.memory_reservation is not None
-                and merged.memory_reservation > merged.memory):
-            raise ValidationError("the memory reservation must not exceed the memory limit "
-                                  f"({format_memory(merged.memory)}) for {pt}")
+        stored = load(ctx, app)
+        opts = RunOptions(limits=stored)
+        for t in sorted({pt, *stored}):  # a default reaches every type
+            m = opts.limits_for(t)
+            if (m.memory is not None and m.memory_reservation is not None
+                    and m.memory_reservation > m.memory):
+                raise ValidationError(
+                    f"the memory reservation ({format_memory(m.memory_reservation)}) must "
+                    f"not exceed the memory limit ({format_memory(m.memory)}) of {t}")
+        merged = opts.limits_for(pt)
         details: dict[str, object] = {"process_type": pt}
         if mem is not None:
             details["memory"] = format_memory(mem)
@@ -155,13 +161,13 @@ def build_limits(ctx: Ctx, app: App) -> Limits:
     return load(ctx, app).get(BUILD, Limits())
 
 
-def describe(limits: Limits) -> dict[str, object]:
+def describe(limits: Limits) -> dict[str, dict[str, object]]:
     return {"limit": {"memory": format_memory(limits.memory), "cpu": limits.cpu},
             "reserve": {"memory": format_memory(limits.memory_reservation),
                         "cpu": limits.cpu_reservation}}
 
 
-def report(ctx: Ctx, app_name: str) -> dict[str, object]:
+def report(ctx: Ctx, app_name: str) -> dict[str, Any]:
     """Stored values per type, and what each process type of the current release gets."""
     from berth import apps
     from berth.models import RunOptions

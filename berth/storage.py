@@ -16,6 +16,7 @@ import os
 import posixpath
 import re
 from pathlib import Path
+from typing import Any
 
 from berth.context import Ctx
 from berth.errors import NotFound, ValidationError
@@ -179,7 +180,7 @@ def describe(m: Mount) -> dict[str, object]:
             "exists": os.path.exists(m.host)}
 
 
-def report(ctx: Ctx, app_name: str | None) -> dict[str, object]:
+def report(ctx: Ctx, app_name: str | None) -> dict[str, Any]:
     """One app's mounts, or every app's plus the directories under the storage root."""
     from berth import apps
 

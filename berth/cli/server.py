@@ -13,8 +13,12 @@ from berth.cli.common import ctx
 @click.command("server")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between reconciles.")
 @click.option("--once", is_flag=True, help="Reconcile once and exit.")
-def server(interval: float, once: bool) -> None:
-    """Run berth's server: supervise Caddy, serve git over HTTP, repair drift.
+@click.option("--cron-tick", default=5.0, show_default=True,
+              type=click.FloatRange(0.5, 60),
+              help="Seconds between checks for due cron entries.")
+def server(interval: float, once: bool, cron_tick: float) -> None:
+    """Run berth's server: supervise the router, serve git over HTTP, repair drift, keep
+    app logs on disk, run cron entries.
 
     \b
     Example:
@@ -22,7 +26,7 @@ def server(interval: float, once: bool) -> None:
     """
     from berth.server.loop import serve
 
-    serve(ctx(), interval=interval, once=once)
+    serve(ctx(), interval=interval, once=once, cron_tick=cron_tick)
 
 
 @click.command("ssh-shell")

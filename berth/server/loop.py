@@ -19,9 +19,10 @@ def _listen_parts(value: str) -> tuple[str, int]:
     return (host.strip("[]") or "0.0.0.0"), int(port)
 
 
-def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False) -> None:
+def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
+          cron_tick: float = 5.0) -> None:
     from berth import reconcile, routing
-    from berth.server import githttp
+    from berth.server import githttp, scheduler, shipper
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -33,6 +34,10 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False) -> None:
         httpd = githttp.serve(ctx.paths.root, host, port)
         ctx.out(f"berth server: git over HTTP on {http_listen}, router on "
                 f"{settings.get(ctx.conn, 'listen')}")
+        # app logs to disk; cron entries and one-off cleanup
+        ship = None if once else shipper.start_thread(ctx.paths.root, ctx.out)
+        sched = None if once else scheduler.start_thread(ctx.paths.root, ctx.out,
+                                                         tick=cron_tick)
         try:
             while not stop.is_set():
                 try:
@@ -52,6 +57,10 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False) -> None:
                     break
                 stop.wait(interval)
         finally:
+            if sched is not None:
+                sched.stop.set()
+            if ship is not None:
+                ship.shutdown()  # saves where each container's log stopped
             httpd.shutdown()
             (ctx.paths.run / "server.pid").unlink(missing_ok=True)
 

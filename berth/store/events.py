@@ -23,3 +23,16 @@ def recent(conn: sqlite3.Connection, app: str | None = None, limit: int = 100) -
         rows = conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))
     return [Event(id=r["id"], time=r["time"], actor=r["actor"], app=r["app"],
                   action=r["action"], details=json.loads(r["details_json"])) for r in rows]
+
+
+def after(conn: sqlite3.Connection, last_id: int, app: str | None = None,
+          limit: int = 1000) -> list[Event]:
+    """Events newer than last_id, oldest first (for `events -t`)."""
+    if app:
+        rows = conn.execute("SELECT * FROM events WHERE id > ? AND app = ? ORDER BY id LIMIT ?",
+                            (last_id, app, limit))
+    else:
+        rows = conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                            (last_id, limit))
+    return [Event(id=r["id"], time=r["time"], actor=r["actor"], app=r["app"],
+                  action=r["action"], details=json.loads(r["details_json"])) for r in rows]

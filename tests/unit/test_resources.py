@@ -89,7 +89,7 @@ def test_bad_input_changes_nothing(ctx):
             resources.set_values(ctx, "myapp", kind="limit", ptype=None, **kw)
     with pytest.raises(ValidationError, match="process type"):
         resources.set_values(ctx, "myapp", kind="limit", ptype="Web!", memory="64m", cpu=None)
-    with pytest.raises(ValidationError, match="reservation must not exceed"):
+    with pytest.raises(ValidationError, match="must not exceed the memory limit"):
         resources.set_values(ctx, "myapp", kind="reserve", ptype=None, memory="256m", cpu=None)
     assert store_apps.settings(ctx.conn, store_apps.get(ctx.conn, "myapp")) == before
 
