@@ -11,8 +11,8 @@ A line is ``TIMESTAMP PROCESS CONTAINER TEXT`` with a nanosecond UTC timestamp t
 engine (``2026-01-02T03:04:05.123456789Z web.1 3f2a1c9b8e7d listening on 5000``), so sorting by
 time is sorting by text, and the shipper can find where it stopped for each container after a
 restart (:func:`positions`). Writers take an flock on ``.lock`` in the app's directory, so the
-server and a CLI `cron:run` can both append. The router's access log is Caddy's own JSON file
-(routers/caddy.py); :func:`router_records` reads an app's entries from it.
+server and a CLI `cron:run` can both append. The router writes each app's access log itself
+(ROOT/logs/router/APP.log, routers/logs.py); :func:`router_tail` reads it.
 """
 
 from __future__ import annotations
@@ -357,31 +357,33 @@ def follow(paths: Paths, app: str, n: int, ptype: str | None, emit: Callable[[Re
 
 # -- the router's access log ---------------------------------------------------------------
 
-def access_log(paths: Paths) -> Path:
-    return paths.root / "caddy" / "access.log"
+def access_log(paths: Paths, app: str) -> Path:
+    """The app's own access log, written by Caddy or nginx (routers/logs.py)."""
+    from berth.routers import logs as router_logs
+
+    return router_logs.log_file(paths.root, app)
 
 
-def router_record(line: str, app: str, hosts: set[str]) -> Record | None:
-    """One Caddy JSON access-log line -> `METHOD URI STATUS DURATIONms`, if it is app's."""
+def router_record(line: str, app: str) -> Record | None:
+    """One JSON access-log line (either router) -> `METHOD URI STATUS DURATIONms`."""
+    from berth.routers import logs as router_logs
+
     try:
         entry = json.loads(line)
-        req = entry.get("request") or {}
-        host = str(req.get("host", "")).rsplit(":", 1)[0].lower() if req.get("host") else ""
-        if entry.get("logger") != f"http.log.access.{app}" and host not in hosts:
+        if not isinstance(entry, dict):
             return None
-        ns = int(float(entry["ts"]) * 1e9)
-        ms = float(entry.get("duration", 0)) * 1000
-        text = f"{req.get('method', '?')} {req.get('uri', '?')} {entry.get('status', 0)} {ms:.1f}ms"
+        r = router_logs.normalise(entry, app)
+        ns = int(r["time"] * 1e9)
+        text = f"{r['method'] or '?'} {r['uri'] or '?'} {r['status']} {r['duration'] * 1000:.1f}ms"
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return Record(ns=ns, process="router", container="-", text=clean(text))
 
 
-def router_tail(paths: Paths, app: str, hosts: set[str], n: int,
-                end: int | None = None) -> list[Record]:
+def router_tail(paths: Paths, app: str, n: int, end: int | None = None) -> list[Record]:
     found = []
-    for line in _lines_backwards(access_log(paths), end):
-        rec = router_record(line, app, hosts)
+    for line in _lines_backwards(access_log(paths, app), end):
+        rec = router_record(line, app)
         if rec is not None:
             found.append(rec)
             if len(found) >= n:
@@ -390,18 +392,17 @@ def router_tail(paths: Paths, app: str, hosts: set[str], n: int,
     return found
 
 
-def router_follow(paths: Paths, app: str, hosts: set[str], n: int,
-                  emit: Callable[[Record], None], stop: Callable[[], bool], *,
-                  poll: float = 0.25) -> None:
-    path = access_log(paths)
+def router_follow(paths: Paths, app: str, n: int, emit: Callable[[Record], None],
+                  stop: Callable[[], bool], *, poll: float = 0.25) -> None:
+    path = access_log(paths, app)
     size = path.stat().st_size if path.exists() else 0
-    for rec in router_tail(paths, app, hosts, n, end=size):
+    for rec in router_tail(paths, app, n, end=size):
         emit(rec)
     f = Follower(path, size)
     try:
         while not stop():
             for line in f.poll():
-                new = router_record(line, app, hosts)
+                new = router_record(line, app)
                 if new is not None:
                     emit(new)
             time.sleep(poll)

@@ -30,7 +30,7 @@ def logs_(app: str, follow_: bool, num: int, process: str | None, quiet: bool) -
     """
     import re
 
-    from berth import apps, logs, routing
+    from berth import apps, logs
     from berth.cli.follow import Stop, echo
     from berth.errors import ValidationError
 
@@ -45,11 +45,10 @@ def logs_(app: str, follow_: bool, num: int, process: str | None, quiet: bool) -
         echo(rec.show(quiet=quiet))
 
     if process == "router":
-        hosts = {h.lower() for h in routing.hosts_for(c, a.name)}
         if follow_:
-            logs.router_follow(c.paths, a.name, hosts, num, emit, Stop())
+            logs.router_follow(c.paths, a.name, num, emit, Stop())
         else:
-            for rec in logs.router_tail(c.paths, a.name, hosts, num):
+            for rec in logs.router_tail(c.paths, a.name, num):
                 emit(rec)
         return
     if follow_:
