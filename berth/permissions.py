@@ -31,7 +31,8 @@ MANAGE = {"config:set", "config:unset", "config:import", "ps:scale", "ps:stop", 
           "proxy:enable", "proxy:disable", "http-auth:enable", "http-auth:disable",
           "redirect:set", "redirect:unset", "maintenance:on", "maintenance:off",
           "maintenance:set-page", "resource:limit", "resource:reserve",
-          "resource:limit-clear", "storage:mount", "storage:unmount", "git:set"}
+          "resource:limit-clear", "resource:reserve-clear", "storage:mount",
+          "storage:unmount", "git:set"}
 
 
 def denied() -> PermissionDenied:
