@@ -203,6 +203,7 @@ def cleanup(env: Env) -> None:
                           capture_output=True, text=True).stdout.split()
     if nets:
         subprocess.run(["docker", "network", "rm", *nets], capture_output=True)
-    from berth.routers import caddy
+    from berth.routers import caddy, nginx
 
     caddy.stop_caddy(env.root)
+    nginx.stop(env.root)  # after a `router:set nginx` test
