@@ -108,10 +108,10 @@ def _overrides(ctx: Ctx, app: App) -> dict[str, str]:
     return {k: stored[f"checks.{k}"] for k in KEYS if f"checks.{k}" in stored}
 
 
-def policy(ctx: Ctx, app: App, release: Release) -> Policy:
+def policy(ctx: Ctx, app: App, release: Release | None) -> Policy:
     over = _overrides(ctx, app)
     resolved = {ptype: tuple(resolve(c, over) for c in cs)
-                for ptype, cs in appjson.checks(release.app_json).items()}
+                for ptype, cs in appjson.checks(release.app_json if release else {}).items()}
     values: dict[str, Any] = {k: int(v) if k == "attempts" else float(v)
                               for k, v in over.items() if k in ("timeout", "attempts", "wait")}
     default_http = dataclasses.replace(DEFAULT_HTTP, **values)
@@ -166,7 +166,7 @@ def report(ctx: Ctx, app_name: str) -> dict[str, Any]:
     app = apps.get(ctx, app_name)
     over = _overrides(ctx, app)
     cur = releases.current(ctx.conn, app)
-    pol = policy(ctx, app, cur) if cur else Policy()
+    pol = policy(ctx, app, cur)
     port = port_of(cur) if cur else 5000
     return {
         "app": app.name,

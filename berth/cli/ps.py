@@ -105,7 +105,11 @@ def start(app: str | None, all_apps: bool) -> None:
     Example:
       berth ps:start myapp
     """
-    _one_or_all(app, all_apps, ps.start, "started")
+    def start_one(c: Ctx, name: str) -> None:
+        if not ps.start(c, name):
+            c.out(f"-----> {name} is running already")
+
+    _one_or_all(app, all_apps, start_one, "started")
 
 
 @click.command("ps:restart")
