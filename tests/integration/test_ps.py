@@ -134,8 +134,9 @@ def test_restart_drops_no_request_and_makes_no_release(berth_env: Env, tmp_path:
 
 def test_rebuild_makes_a_new_release_of_the_same_commit(berth_env: Env, tmp_path: Path):
     deploy(berth_env, tmp_path, "rebuilt")
-    res = berth_env.berth("ps:rebuild", "rebuilt")
-    assert "Building rebuilt from" in res.stdout
+    res = berth_env.ssh("ps:rebuild rebuilt")  # over SSH, output streams back
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Building rebuilt from" in res.stdout + res.stderr
     rels = json.loads(berth_env.berth("releases", "rebuilt", "--format", "json").stdout)
     assert [r["version"] for r in rels] == [2, 1]
     assert rels[0]["description"] == f"Rebuild {rels[1]['git_sha'][:7]}"
