@@ -32,6 +32,7 @@ from berth.schedulers import specs
 SCAN = 1.0
 STATE_EVERY = 5.0
 STATE_FILE = "positions.json"
+POOL = 512  # engine connections: each followed container holds one
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Shipper:
     loaded: set[str] = field(default_factory=set)  # apps whose positions were read back
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
+    state_lock: threading.Lock = field(default_factory=threading.Lock)
+    _api: Any = None
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -83,7 +86,6 @@ class Shipper:
             except Exception:  # the engine may be restarting; try again next pass
                 self.out("log shipper: " + traceback.format_exc(limit=3))
             self.stop.wait(self.scan)
-        self.shutdown()
 
     def pass_once(self) -> None:
         rows = self.list_containers()
@@ -122,9 +124,17 @@ class Shipper:
         from berth import engine
 
         with engine.errors("listing containers"):
-            rows = engine.client().api.containers(all=True, filters={"label": [
+            rows = self.api().containers(all=True, filters={"label": [
                 specs.LABEL_APP, f"{specs.LABEL_INSTANCE}={prefix()}"]})
         return list(rows)
+
+    def api(self) -> Any:
+        """A client of its own: one connection per followed container, so a big pool."""
+        if self._api is None:
+            import docker
+
+            self._api = docker.from_env(timeout=120, max_pool_size=POOL).api
+        return self._api
 
     # -- one container -----------------------------------------------------------------
 
@@ -152,12 +162,10 @@ class Shipper:
         t.start()
 
     def follow(self, cid: str, app: str, label: str, pos: Position) -> None:
-        from berth import engine
-
         with self.lock:
             start = Position(pos.ns, pos.count)  # what was shipped before this stream
         try:
-            api = engine.client().api
+            api = self.api()
             kwargs: dict[str, Any] = {"stream": True, "follow": True, "timestamps": True}
             if start.ns:
                 kwargs["since"] = max(0.001, start.ns / 1e9 - 0.001)
@@ -202,12 +210,9 @@ class Shipper:
             for r in records:
                 pos.advance(r.ns)
 
-    @staticmethod
-    def is_running(cid: str) -> bool:
-        from berth import engine
-
+    def is_running(self, cid: str) -> bool:
         try:
-            return bool(engine.client().api.inspect_container(cid)["State"]["Running"])
+            return bool(self.api().inspect_container(cid)["State"]["Running"])
         except Exception:
             return False
 
@@ -224,6 +229,10 @@ class Shipper:
             return {}
 
     def save_state(self) -> None:
+        with self.state_lock:
+            self._save_state()
+
+    def _save_state(self) -> None:
         by_app: dict[str, dict[str, list[int]]] = {}
         with self.lock:
             for cid, f in self.follows.items():
@@ -248,8 +257,9 @@ class Shipper:
                     f.stream.close()
                 except Exception:
                     pass
+        deadline = time.monotonic() + 5
         for f in list(self.follows.values()):
-            f.thread.join(timeout=2)
+            f.thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.save_state()
 
 

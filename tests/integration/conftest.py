@@ -203,6 +203,16 @@ def cleanup(env: Env) -> None:
                           capture_output=True, text=True).stdout.split()
     if nets:
         subprocess.run(["docker", "network", "rm", *nets], capture_output=True)
+    images = subprocess.run(["docker", "images", "-q", "--filter", f"reference={inst}/*"],
+                            capture_output=True, text=True).stdout.split()
+    if images:  # the apps' images (tagged PREFIX/APP:SHA) go with the test root
+        subprocess.run(["docker", "rmi", "-f", *sorted(set(images))], capture_output=True)
+    refs = [r for r in subprocess.run(["docker", "images", "--format",
+                                       "{{.Repository}}:{{.Tag}}"],
+                                      capture_output=True, text=True).stdout.split()
+            if r.startswith(f"{inst}/")]  # the apps' images this root built
+    if refs and inst != "berth":  # never the system install's (nor berth/stack-*)
+        subprocess.run(["docker", "rmi", "-f", *refs], capture_output=True)
     from berth.routers import caddy, nginx
 
     caddy.stop_caddy(env.root)
