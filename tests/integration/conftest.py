@@ -203,10 +203,6 @@ def cleanup(env: Env) -> None:
                           capture_output=True, text=True).stdout.split()
     if nets:
         subprocess.run(["docker", "network", "rm", *nets], capture_output=True)
-    images = subprocess.run(["docker", "images", "-q", "--filter", f"reference={inst}/*"],
-                            capture_output=True, text=True).stdout.split()
-    if images:  # the apps' images (tagged PREFIX/APP:SHA) go with the test root
-        subprocess.run(["docker", "rmi", "-f", *sorted(set(images))], capture_output=True)
     refs = [r for r in subprocess.run(["docker", "images", "--format",
                                        "{{.Repository}}:{{.Tag}}"],
                                       capture_output=True, text=True).stdout.split()
