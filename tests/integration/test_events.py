@@ -50,6 +50,12 @@ def test_events_carry_the_actor_and_never_config_values(berth_env: Env, tmp_path
     text = berth_env.berth("events", "ev1", "-n", "2").stdout.splitlines()
     assert len(text) == 2 and "root  ev1  storage.mount" in text[-1]
 
+    # scaling and a rollback over SSH are the key's user's too
+    assert berth_env.ssh("ps:scale ev1 web=2").returncode == 0
+    assert berth_env.ssh("releases:rollback ev1 v1").returncode == 0
+    later = [(e["actor"], e["action"]) for e in events(berth_env, "ev1")[len(evs):]]
+    assert ("tester", "ps.scale") in later and ("tester", "release.rollback") in later
+
     # destroyed apps keep their history
     berth_env.berth("apps:destroy", "ev1", "--force")
     last = events(berth_env, "ev1")[-1]
