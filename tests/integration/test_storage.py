@@ -1,5 +1,5 @@
 """Persistent storage for real: a directory owned by the app user, mounted on the next deploy,
-written by the app, and still there after a redeploy and a rollback; paths are checked."""
+written by the app, still there after a redeploy, a rebuild and a rollback; paths are checked."""
 
 from __future__ import annotations
 
@@ -34,10 +34,7 @@ def test_mounted_data_survives_redeploy_and_rollback(berth_env: Env, tmp_path: P
     # not mounted until the next deploy or restart
     assert sh(berth_env, "vol1", "web.1", "test -d /app/data").returncode != 0
 
-    (repo / "app.py").write_text((repo / "app.py").read_text().replace(
-        "hello from flask", "hello from flask v2"))
-    commit(repo, "v2")
-    assert push(berth_env, repo, berth_env.ssh_remote("vol1")).returncode == 0
+    berth_env.berth("ps:restart", "vol1")  # a restart applies it
     # the app (uid 1000) writes to it; so does a one-off
     res = sh(berth_env, "vol1", "web.1", "id -u; echo from-web > /app/data/kept.txt")
     assert (res.returncode, res.stdout) == (0, "1000\n"), res.stderr
@@ -46,19 +43,21 @@ def test_mounted_data_survives_redeploy_and_rollback(berth_env: Env, tmp_path: P
     assert res.stdout == "from-web\n"
     assert (data / "kept.txt").read_text() == "from-web\nfrom-run\n"
 
-    # a redeploy with new code keeps it
-    (repo / "app.py").write_text((repo / "app.py").read_text().replace("v2", "v3"))
-    commit(repo, "v3")
+    # a redeploy with new code keeps it, and so do a rebuild and a rollback to v1
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace(
+        "hello from flask", "hello from flask v2"))
+    commit(repo, "v2")
     assert push(berth_env, repo, berth_env.ssh_remote("vol1")).returncode == 0
-    berth_env.wait_for("vol1", "hello from flask v3")
-    assert sh(berth_env, "vol1", "web.1", "cat /app/data/kept.txt").stdout == \
-        "from-web\nfrom-run\n"
-
-    # and so does a rollback to the release before the mount existed
-    berth_env.berth("releases:rollback", "vol1", "v2")
     berth_env.wait_for("vol1", "hello from flask v2")
     assert sh(berth_env, "vol1", "web.1", "cat /app/data/kept.txt").stdout == \
         "from-web\nfrom-run\n"
+    berth_env.berth("ps:rebuild", "vol1")
+    assert sh(berth_env, "vol1", "web.1", "echo rebuilt >> /app/data/kept.txt").returncode == 0
+    berth_env.berth("releases:rollback", "vol1", "v1")
+    berth_env.wait_for("vol1", "hello from flask")
+    assert "v2" not in berth_env.get("vol1")[1]
+    assert sh(berth_env, "vol1", "web.1", "cat /app/data/kept.txt").stdout == \
+        "from-web\nfrom-run\nrebuilt\n"
 
     # unmount: the data stays on the host, the next deploy runs without it
     berth_env.berth("storage:unmount", "vol1", "/app/data")
