@@ -36,6 +36,7 @@ from berth.paths import Paths
 MAX_BYTES = 8 * 1024 * 1024
 KEEP = 3
 MAX_LINE = 16 * 1024
+KEEP_BUILDS = 50  # build logs kept per app, newest releases
 BLOCK = 64 * 1024
 INVERSION = 2 * 10**9  # ns; how far out of order one container's lines may be
 SLACK = 500  # extra lines read by tail() to put the last n in time order
@@ -419,6 +420,9 @@ class BuildCapture:
     def __init__(self, paths: Paths, app: str) -> None:
         self.dir = paths.logs / "builds" / app
         _private_dir(self.dir)
+        for old in self.dir.glob(".pending-*.log"):  # left by a deploy that was killed
+            if old.stat().st_mtime < time.time() - 86400:
+                old.unlink(missing_ok=True)
         self.pending = self.dir / f".pending-{os.getpid()}-{threading.get_ident()}.log"
         fd = os.open(self.pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self.f = os.fdopen(fd, "w", encoding="utf-8", errors="replace")
@@ -436,8 +440,12 @@ class BuildCapture:
         self.f.close()
         if self.version is None:
             self.pending.unlink(missing_ok=True)
-        else:
-            self.pending.replace(self.dir / f"v{self.version}.log")
+            return
+        self.pending.replace(self.dir / f"v{self.version}.log")
+        kept = sorted(self.dir.glob("v*.log"),
+                      key=lambda p: int(p.stem[1:]) if p.stem[1:].isdigit() else 0)
+        for old in kept[:-KEEP_BUILDS]:
+            old.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -136,3 +136,16 @@ def test_build_capture_keeps_output_per_release(tmp_path):
         raise RuntimeError
     assert sorted(p.name for p in (ctx.paths.logs / "builds" / "a").iterdir()) == ["v4.log"]
     assert ctx.out == printed.append
+
+
+def test_build_logs_keep_the_newest(tmp_path, monkeypatch):
+    from berth.context import Ctx
+
+    monkeypatch.setattr(logs, "KEEP_BUILDS", 3)
+    ctx = Ctx(paths=Paths(tmp_path / "r"), out=lambda line: None)
+    for v in range(1, 12):
+        with logs.capture_build(ctx, "a") as cap:
+            ctx.out(f"release {v}")
+            cap.keep(v)
+    names = sorted(p.name for p in (ctx.paths.logs / "builds" / "a").iterdir())
+    assert names == ["v10.log", "v11.log", "v9.log"]
