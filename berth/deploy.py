@@ -77,6 +77,10 @@ def checkout(ctx: Ctx, app: str, sha: str) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f"{app}-", dir=ctx.paths.builds))
     src = work / "src"
     src.mkdir()
+    listing = subprocess.run(["git", "ls-tree", "--name-only", sha], cwd=ctx.paths.repo(app),
+                             capture_output=True)
+    if listing.returncode == 0 and not listing.stdout.strip():
+        return src  # an empty tree: nothing to extract, and no builder will match
     proc = subprocess.Popen(["git", "archive", "--format=tar", sha],
                             cwd=ctx.paths.repo(app), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)

@@ -7,7 +7,7 @@ import re
 
 from berth.errors import ValidationError
 
-_APP = re.compile(r"[a-z0-9][a-z0-9-]*")
+_APP = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 _PROCESS = re.compile(r"[a-z][a-z0-9_-]*")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _USER = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -18,8 +18,8 @@ def app_name(value: str) -> str:
     """An app name becomes a DNS label, a container name part and a directory name."""
     if not isinstance(value, str) or len(value) > 63 or not _APP.fullmatch(value):
         raise ValidationError(
-            f"invalid app name {value!r}: use a-z, 0-9 and '-', starting with a letter or "
-            "digit (max 63)"
+            f"invalid app name {value!r}: use a-z, 0-9 and '-', starting and ending with a "
+            "letter or digit (max 63)"
         )
     return value
 

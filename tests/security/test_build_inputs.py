@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def served(berth_env: Env, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, Path]:
     app = "hb-" + request.node.name.split("[")[0].removeprefix("test_")[:20].replace("_", "-")
+    app = app.rstrip("-")
     repo = make_repo(APPS / "static", tmp_path / app)
     assert push(berth_env, repo, berth_env.ssh_remote(app)).returncode == 0
     return app, repo

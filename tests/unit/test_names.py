@@ -10,7 +10,7 @@ def test_app_names_accepted(good):
 
 
 @pytest.mark.parametrize("bad", ["", "My_App", "MyApp", "my_app", "a/b", "..", "a;b", "$x",
-                                 "a b", "-a", "a" * 64, "ä", "a\nb", "a.b"])
+                                 "a b", "-a", "a-", "a" * 64, "ä", "a\nb", "a.b"])
 def test_app_names_refused_with_the_rule(bad):
     with pytest.raises(ValidationError, match=r"use a-z, 0-9 and '-'.*max 63"):
         names.app_name(bad)
