@@ -160,9 +160,9 @@ def effective(ctx: Ctx, app: App) -> list[dict[str, Any]]:
                        tls=routing.tls_mode(ctx, app.id))
     out = []
     for m in base.effective_ports(route, routing.listeners(ctx)):
-        key = PortMap(m.scheme, m.host_port, m.container_port)
+        key = PortMap(m.scheme, m.host_port, m.container_port or port)
         out.append({"scheme": m.scheme, "host_port": m.host_port,
-                    "container_port": m.container_port,
+                    "container_port": m.container_port or port,
                     "source": "set" if key in explicit else "default"})
     for e in explicit:
         if e.scheme == "https" and not route.tls:

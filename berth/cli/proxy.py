@@ -10,12 +10,12 @@ import click
 from berth import apps, proxy, routing
 from berth.cli.common import ctx, emit_json, format_option
 from berth.cli.common import report as show_report
+from berth.context import Ctx
 from berth.models import App
 from berth.store import events
 
 
-def _change(app: str, action: str, fn: Callable[[App], object]) -> None:
-    c = ctx()
+def _change(c: Ctx, app: str, action: str, fn: Callable[[App], object]) -> None:
     a = apps.require(c, app)
 
     def run() -> None:
@@ -41,7 +41,7 @@ def set_(app: str, key: str, value: str | None) -> None:
       berth proxy:set myapp read-timeout 120s
     """
     c = ctx()
-    _change(app, f"proxy.set.{key}", lambda a: proxy.set_setting(c, a, key, value))
+    _change(c, app, f"proxy.set.{key}", lambda a: proxy.set_setting(c, a, key, value))
     click.echo(f"-----> {key} of {app} " + ("set" if value is not None else "reset"))
 
 
@@ -70,7 +70,7 @@ def disable(app: str) -> None:
       berth proxy:disable myapp
     """
     c = ctx()
-    _change(app, "proxy.disable", lambda a: proxy.set_enabled(c, a, False))
+    _change(c, app, "proxy.disable", lambda a: proxy.set_enabled(c, a, False))
     click.echo(f"-----> {app} is no longer routed")
 
 
@@ -84,7 +84,7 @@ def enable(app: str) -> None:
       berth proxy:enable myapp
     """
     c = ctx()
-    _change(app, "proxy.enable", lambda a: proxy.set_enabled(c, a, True))
+    _change(c, app, "proxy.enable", lambda a: proxy.set_enabled(c, a, True))
     click.echo(f"-----> {app} is routed")
 
 
@@ -104,7 +104,7 @@ def auth_enable(app: str, user: str, password: str | None) -> None:
     c = ctx()
     if password is None:
         password = sys.stdin.readline().rstrip("\n")
-    _change(app, "http-auth.enable", lambda a: proxy.auth_enable(c, a, user, password))
+    _change(c, app, "http-auth.enable", lambda a: proxy.auth_enable(c, a, user, password))
     click.echo(f"-----> HTTP auth enabled for {app} (user {user})")
 
 
@@ -118,7 +118,7 @@ def auth_disable(app: str) -> None:
       berth http-auth:disable myapp
     """
     c = ctx()
-    _change(app, "http-auth.disable", lambda a: proxy.auth_disable(c, a))
+    _change(c, app, "http-auth.disable", lambda a: proxy.auth_disable(c, a))
     click.echo(f"-----> HTTP auth disabled for {app}")
 
 
@@ -152,7 +152,7 @@ def redirect_set(app: str, source: str, target: str, code: int) -> None:
       berth redirect:set myapp old.example.com new.example.com 301
     """
     c = ctx()
-    _change(app, "redirect.set", lambda a: proxy.redirect_set(c, a, source, target, code))
+    _change(c, app, "redirect.set", lambda a: proxy.redirect_set(c, a, source, target, code))
     click.echo(f"-----> {source} now redirects to {target} ({code})")
 
 
@@ -167,7 +167,7 @@ def redirect_unset(app: str, source: str) -> None:
       berth redirect:unset myapp old.example.com
     """
     c = ctx()
-    _change(app, "redirect.unset", lambda a: proxy.redirect_unset(c, a, source))
+    _change(c, app, "redirect.unset", lambda a: proxy.redirect_unset(c, a, source))
     click.echo(f"-----> Removed the redirect from {source}")
 
 
@@ -196,7 +196,7 @@ def maintenance_on(app: str) -> None:
       berth maintenance:on myapp
     """
     c = ctx()
-    _change(app, "maintenance.on", lambda a: proxy.maintenance(c, a, True))
+    _change(c, app, "maintenance.on", lambda a: proxy.maintenance(c, a, True))
     click.echo(f"-----> {app} is in maintenance mode")
 
 
@@ -210,7 +210,7 @@ def maintenance_off(app: str) -> None:
       berth maintenance:off myapp
     """
     c = ctx()
-    _change(app, "maintenance.off", lambda a: proxy.maintenance(c, a, False))
+    _change(c, app, "maintenance.off", lambda a: proxy.maintenance(c, a, False))
     click.echo(f"-----> {app} is out of maintenance mode")
 
 
@@ -225,7 +225,7 @@ def maintenance_set_page(app: str) -> None:
     """
     c = ctx()
     page = sys.stdin.buffer.read(proxy.MAX_PAGE + 1).decode(errors="replace")
-    _change(app, "maintenance.set-page", lambda a: proxy.maintenance_page(c, a, page))
+    _change(c, app, "maintenance.set-page", lambda a: proxy.maintenance_page(c, a, page))
     click.echo(f"-----> Maintenance page of {app} set")
 
 

@@ -85,8 +85,9 @@ class Listeners:
 
 
 def listen_port(address: str) -> int:
-    """The port of ``[HOST]:PORT``."""
-    return int(address.rsplit(":", 1)[-1])
+    """The port of ``[HOST]:PORT`` (0 if it is not a number: the router will refuse it)."""
+    tail = address.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def listen_host(address: str) -> str:
@@ -107,26 +108,20 @@ def effective_ports(route: Route, listeners: Listeners) -> list[PortMap]:
     """The mappings a router serves for ``route``: the given ones, or plain HTTP on the main
     listener to the app's own port; HTTPS mappings only when the app has TLS."""
     maps = list(route.ports)
-    if not maps:
-        port = _upstream_port(route)
-        maps = [PortMap("http", listen_port(listeners.http), port)]
+    if not maps:  # container port 0: the upstreams' own ports
+        maps = [PortMap("http", listen_port(listeners.http), 0)]
         if route.tls:
-            maps.append(PortMap("https", listen_port(listeners.https), port))
+            maps.append(PortMap("https", listen_port(listeners.https), 0))
     if not route.tls:
         maps = [m for m in maps if m.scheme == "http"]
     return sorted(set(maps), key=lambda m: (m.scheme, m.host_port, m.container_port))
 
 
-def _upstream_port(route: Route) -> int:
-    for up in route.upstreams:
-        tail = up.rsplit(":", 1)[-1]
-        if tail.isdigit():
-            return int(tail)
-    return 5000
-
-
 def dials(route: Route, container_port: int) -> list[str]:
-    """The upstreams of ``route`` on ``container_port`` (same addresses, that port)."""
+    """The upstreams of ``route`` on ``container_port`` (same addresses, that port; 0 keeps
+    each upstream's own port)."""
+    if not container_port:
+        return sorted(set(route.upstreams))
     return sorted({f"{up.rsplit(':', 1)[0]}:{container_port}" for up in route.upstreams})
 
 

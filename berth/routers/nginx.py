@@ -185,7 +185,8 @@ def main_config(root: Path, routes: Sequence[Route], lst: Listeners, *,
 
 
 def _upstream_name(app: str, port: int) -> str:
-    return f"berth_{app.replace('-', '_')}_{port}"
+    name = f"berth_{app.replace('-', '_')}"
+    return f"{name}_{port}" if port else name
 
 
 def htpasswd(route: Route) -> str:
@@ -395,6 +396,45 @@ def _log_tail(root: Path, lines: int = 5) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _strays(root: Path) -> list[int]:
+    """nginx processes left over from a master of ``root`` that died (a SIGKILLed master's
+    workers keep its listening sockets): nginx processes whose working directory is ours."""
+    d = os.fsencode(nginx_dir(root).resolve())
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not entry.joinpath("cmdline").read_bytes().startswith(b"nginx:"):
+                continue
+            cwd = os.fsencode(os.readlink(entry / "cwd"))
+        except OSError:
+            continue
+        if cwd == d:
+            out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _kill_strays(root: Path, timeout: float = 5.0) -> None:
+    strays = _strays(root)
+    for pid in strays:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while strays and time.monotonic() < deadline:
+        for pid in strays:
+            _reap(pid)
+        strays = [p for p in strays if _alive(p)]
+        time.sleep(0.05)
+
+
 def start(root: Path, routes: Sequence[Route] = (), lst: Listeners | None = None, *,
           timeout: float = START_TIMEOUT) -> int:
     """Start nginx for ``root`` in its own session with a config for ``routes`` (none: every
@@ -404,6 +444,7 @@ def start(root: Path, routes: Sequence[Route] = (), lst: Listeners | None = None
     d = _ensure_dirs(root)
     if is_running(root):
         raise RouterError(f"nginx is already running for {root} (pid {_read_pid(root)})")
+    _kill_strays(root)
     _pid_file(root).unlink(missing_ok=True)
     # Start from the main config of ``routes`` with the live app files; if nginx refuses
     # them (say a certificate file is gone), with no app at all: apply() brings them back.
@@ -475,7 +516,9 @@ def stop(root: Path, *, timeout: float = 10.0) -> bool:
     with _locked(root):
         pid = master_pid(root)
         if pid is None:
-            return False
+            stray = bool(_strays(root))
+            _kill_strays(root)
+            return stray
         for sig in (signal.SIGQUIT, signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)

@@ -248,9 +248,11 @@ def test_status_reads_the_routes_back(proxy: Proxy, backends: dict[str, Backend]
             "app": "app-a",
             "hosts": ["a.test", "*.a.test"],
             "upstreams": [backends["one"].dial],
+            "listen": [proxy.router.listen],
             "state": "up",
         },
-        {"app": "app-d", "hosts": ["d.test"], "upstreams": [], "state": "down"},
+        {"app": "app-d", "hosts": ["d.test"], "upstreams": [], "listen": [proxy.router.listen],
+         "state": "down"},
     ]
     config = caddy.read_config(proxy.root)
     assert config["admin"]["listen"] == f"unix/{admin_socket(proxy.root)}"

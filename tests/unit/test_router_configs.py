@@ -42,9 +42,11 @@ def handlers(route: dict[str, Any]) -> list[str]:
 
 def test_effective_ports_default_and_tls() -> None:
     lst = Listeners(http=":80", https=":443")
-    assert effective_ports(Route("a", ("a.t",), UP), lst) == [PortMap("http", 80, 5000)]
+    # container port 0: each upstream's own port
+    assert effective_ports(Route("a", ("a.t",), UP), lst) == [PortMap("http", 80, 0)]
     assert effective_ports(Route("a", ("a.t",), UP, tls="files"), lst) == [
-        PortMap("http", 80, 5000), PortMap("https", 443, 5000)]
+        PortMap("http", 80, 0), PortMap("https", 443, 0)]
+    assert dials(Route("a", (), ("10.0.0.1:1", "10.0.0.2:2")), 0) == ["10.0.0.1:1", "10.0.0.2:2"]
     explicit = Route("a", ("a.t",), UP, ports=(PortMap("https", 8443, 6000),
                                                PortMap("http", 8080, 6000)))
     assert effective_ports(explicit, lst) == [PortMap("http", 8080, 6000)]  # no cert: no https
@@ -179,7 +181,7 @@ def test_nginx_app_config() -> None:
                   tls_key="/t/k.pem", hsts=600, auth=(("u", "h"),), max_body=2048,
                   read_timeout=30, compression=True, redirects=(Redirect("old.test", "b.test"),))
     text = nginx.app_config(ROOT, route, LST, log_dir=ROOT / "logs")
-    assert "upstream berth_my_app_5000 {" in text
+    assert "upstream berth_my_app {" in text
     assert "server 10.0.0.1:5000 max_fails=1 fail_timeout=5s;" in text
     assert "server_name *.w.test b.test;" in text
     assert "return 308 https://$host:8443$request_uri;" in text
