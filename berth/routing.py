@@ -93,6 +93,7 @@ def _int(value: str | None) -> int | None:
 def compute(ctx: Ctx) -> list[Route]:
     """One Route per app that has a current release and is not proxy:disable'd."""
     from berth import certs as app_certs
+    from berth import ports as app_ports
     from berth.store import http_auth, ports, redirects
 
     apps = [a for a in store_apps.all_apps(ctx.conn) if a.current_release is not None]
@@ -108,7 +109,11 @@ def compute(ctx: Ctx) -> list[Route]:
         cert = key = None
         if tls == "files":
             cert, key = (str(p) for p in app_certs.materialize(ctx, app))
-        maps = tuple(PortMap(*m) for m in ports.of_app(ctx.conn, app.id))
+        # The main mapping dials the port the running containers were started with (their
+        # label), so a port change is routed only once the new release runs.
+        primary = app_ports.primary_container_port(ctx, app.id)
+        maps = tuple(PortMap(m.scheme, m.host_port, 0 if m.container_port == primary
+                             else m.container_port) for m in ports.of_app(ctx.conn, app.id))
         hsts = conf.get("proxy.hsts", "off")
         routes.append(Route(
             app=app.name, hosts=hosts_for(ctx, app.name), upstreams=upstreams, ports=maps,
@@ -175,10 +180,11 @@ def locked(ctx: Ctx) -> Iterator[None]:
 def apply(ctx: Ctx, *, force: bool = False) -> list[Route]:
     """Recompute and apply every route; starts the router if it is not running."""
     with locked(ctx):
-        return _apply_unlocked(ctx, force=force)
+        return apply_unlocked(ctx, force=force)
 
 
-def _apply_unlocked(ctx: Ctx, *, force: bool = False) -> list[Route]:
+def apply_unlocked(ctx: Ctx, *, force: bool = False) -> list[Route]:
+    """:func:`apply` for a caller that holds :func:`locked` already."""
     started = ensure_running(ctx)
     routes = compute(ctx)
     router(ctx).apply(routes, force=force or started)
@@ -190,5 +196,5 @@ def change(ctx: Ctx, fn: Callable[[], T]) -> T:
     lock (taken first, as deploys do). If the router refuses, nothing was changed."""
     with locked(ctx), transaction(ctx.conn):
         result = fn()
-        _apply_unlocked(ctx)
+        apply_unlocked(ctx)
         return result

@@ -11,33 +11,51 @@ from berth.cli.common import ctx, emit_json, format_option, table
 from berth.context import Ctx
 from berth.models import App
 from berth.store import events
+from berth.store.db import transaction
 
 
 def _change(c: Ctx, a: App, action: str, fn: Callable[[], object]) -> None:
-    def run() -> None:
+    """Store the new mappings and route them. When the app's main container port changes,
+    the app is redeployed first (a new release gets it as PORT) and the switch to the new
+    containers routes the new port; if that deploy fails, the old mappings come back."""
+    from berth import deploy
+    from berth.store import ports as store_ports
+
+    before = store_ports.of_app(c.conn, a.id)
+
+    def run() -> bool:
         fn()
         events.record(c.conn, actor=c.actor, app=a.name, action=action)
+        return _needs_release(c, a)
 
-    routing.change(c, run)
-    _follow_port(c, a)
+    with routing.locked(c), transaction(c.conn):
+        release = run()
+        if not release:
+            routing.apply_unlocked(c)
+    if release:
+        try:
+            with deploy.app_lock(c, a.name):
+                deploy.redeploy_config(c, apps.get(c, a.name),
+                                       f"Set port {ports.primary_container_port(c, a.id)}")
+        except BaseException:
+            with transaction(c.conn):
+                store_ports.put(c.conn, a.id, before)
+            routing.apply(c)
+            raise
     click.echo(f"-----> Ports of {a.name}: "
                + " ".join(f"{m['scheme']}:{m['host_port']}:{m['container_port']}"
                           for m in ports.effective(c, a)))
 
 
-def _follow_port(c: Ctx, a: App) -> None:
-    """A new main container port means a new release, so PORT and the checks follow it."""
-    from berth import deploy
+def _needs_release(c: Ctx, a: App) -> bool:
+    """True when the main container port differs from the running release's PORT."""
     from berth.schedulers import specs
     from berth.store import releases
 
     want = ports.primary_container_port(c, a.id)
     cur = releases.current(c.conn, a)
-    if want is None or cur is None or cur.image is None or specs.port_of(cur) == want \
-            or "PORT" in cur.config:
-        return
-    with deploy.app_lock(c, a.name):
-        deploy.redeploy_config(c, apps.get(c, a.name), f"Set port {want}")
+    return not (want is None or cur is None or cur.image is None
+                or specs.port_of(cur) == want or "PORT" in cur.config)
 
 
 @click.command("ports:list")

@@ -225,6 +225,16 @@ def test_ports_and_proxy_disable(site: Site) -> None:
     with pytest.raises(OSError):
         until(lambda: request(extra, "rt-ws.localhost") and 1 / 0, timeout=3)
 
+    # a new main container port: a new release listens there (PORT), then traffic moves
+    res = env.berth("ports:set", "rt-ws", f"http:{site.http}:6000")
+    assert f"http:{site.http}:6000" in res.stdout
+    rels = json.loads(env.berth("releases", "rt-ws", "--format", "json").stdout)
+    assert rels[0]["description"] == "Set port 6000" and rels[0]["current"]
+    seen = site.expect("rt-ws.localhost", 200, b"hello from websocket app")
+    assert site.get("rt-ws.localhost", "/headers")[0] == 200 and seen
+    env.berth("ports:clear", "rt-ws")
+    site.expect("rt-ws.localhost", 200, b"hello from websocket app")
+
     env.berth("proxy:disable", "rt-site")
     site.expect("rt-site.localhost", 404)
     report = json.loads(env.berth("apps:report", "rt-site", "--format", "json").stdout)
