@@ -188,7 +188,8 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
         with transaction(ctx.conn):
             releases.set_status(ctx.conn, app, release.version, "failed")
             events.record(ctx.conn, actor=ctx.actor, app=app.name, action="deploy.failed",
-                          details={"release": release.version, "reason": str(e)[:300]})
+                          details={"release": release.version,
+                                   "reason": str(e).split("\n", 1)[0][:300]})
         raise
     postdeploy(ctx, release)
     wait = checks_config.retire_wait(ctx, app)

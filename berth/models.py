@@ -79,6 +79,7 @@ class RunOptions:
 
     limits: dict[str, Limits] = field(default_factory=dict)
     mounts: tuple[Mount, ...] = ()
+    read_only: bool = False  # read-only root filesystem (a tmpfs on /tmp)
 
     def limits_for(self, ptype: str) -> Limits:
         base = self.limits.get(DEFAULT_TYPE, Limits())

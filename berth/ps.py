@@ -27,10 +27,13 @@ from berth.store.db import transaction
 
 STOPPED = "stopped"
 RESTART_POLICY, STOP_TIMEOUT = "ps.restart-policy", "ps.stop-timeout-seconds"
+READ_ONLY = "ps.read-only"
 DEFAULT_RESTART_POLICY = "unless-stopped"
 DEFAULT_STOP_TIMEOUT = 10
 MAX_SCALE = 100
-OPTIONS = ("restart-policy", "stop-timeout-seconds")
+OPTIONS = ("restart-policy", "stop-timeout-seconds", "read-only")
+SETTINGS = {"restart-policy": RESTART_POLICY, "stop-timeout-seconds": STOP_TIMEOUT,
+            "read-only": READ_ONLY}
 _RESTART = re.compile(r"no|always|unless-stopped|on-failure(:[1-9][0-9]{0,3})?")
 
 
@@ -69,6 +72,10 @@ def validate_option(key: str, value: str) -> str:
             raise ValidationError(
                 f"invalid stop-timeout-seconds {value[:20]!r}: an integer from 0 to 3600")
         return str(int(value))
+    if key == "read-only":
+        if value not in ("true", "false"):
+            raise ValidationError(f"invalid read-only {value[:20]!r}: true or false")
+        return value
     raise ValidationError(f"unknown process option {key!r}: use {' or '.join(OPTIONS)}")
 
 
@@ -94,6 +101,12 @@ def stop_timeout(ctx: Ctx, app: App) -> int:
     return int(value) if value else DEFAULT_STOP_TIMEOUT
 
 
+def read_only(ctx: Ctx, app: App) -> bool:
+    """ps:set APP read-only true: the root filesystem is read-only (writable /tmp), from the
+    next deploy or restart on."""
+    return store_apps.get_setting(ctx.conn, app, READ_ONLY) == "true"
+
+
 def is_stopped(ctx: Ctx, app: App) -> bool:
     return store_apps.get_setting(ctx.conn, app, STOPPED) is not None
 
@@ -105,7 +118,7 @@ def set_option(ctx: Ctx, app_name: str, key: str, value: str | None) -> None:
         validate_option(key, "")
     stored = validate_option(key, value) if value else None
     app = apps.get(ctx, app_name)
-    setting = RESTART_POLICY if key == "restart-policy" else STOP_TIMEOUT
+    setting = SETTINGS[key]
     with transaction(ctx.conn):
         store_apps.set_setting(ctx.conn, app, setting, stored)
         events.record(ctx.conn, actor=ctx.actor, app=app.name, action="ps.set",

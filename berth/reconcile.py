@@ -143,10 +143,23 @@ def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
                 c = engine.create(specs.process_spec(rel, a.ptype, a.index,
                                                      restart_policy=policy,
                                                      limits=opts.limits_for(a.ptype),
-                                                     mounts=opts.mounts))
+                                                     mounts=opts.mounts,
+                                                     read_only=opts.read_only))
                 c.start()
         except docker.errors.DockerException as e:
             ctx.out(f"reconcile: {a.kind} {a.name} failed: {e}")
+
+
+def fail_interrupted(ctx: Ctx, app_name: str, version: int) -> None:
+    from berth.store import events
+    from berth.store.db import transaction
+
+    app = store_apps.get(ctx.conn, app_name)
+    with transaction(ctx.conn):
+        if releases.fail_pending(ctx.conn, app, version):
+            events.record(ctx.conn, actor="berth server", app=app_name, action="deploy.failed",
+                          details={"release": version,
+                                   "reason": "interrupted: the deploy process ended early"})
 
 
 def reconcile(ctx: Ctx, *, apply_routes: bool = True) -> list[Action]:

@@ -11,7 +11,10 @@ def load(ctx: Ctx, app: App) -> RunOptions:
     from berth import resources, storage
 
     limits = {t: v for t, v in resources.load(ctx, app).items() if t != resources.BUILD}
-    return RunOptions(limits=limits, mounts=storage.mounts(ctx, app))
+    from berth import ps
+
+    return RunOptions(limits=limits, mounts=storage.mounts(ctx, app),
+                      read_only=ps.read_only(ctx, app))
 
 
 def for_release(ctx: Ctx, release: Release) -> RunOptions:

@@ -147,12 +147,14 @@ def rebuild(app: str) -> None:
 def set_(app: str, key: str, value: str | None) -> None:
     """Set a process option; no VALUE resets it. restart-policy: no, always, unless-stopped
     (default), on-failure[:N] (applies to running containers at once). stop-timeout-seconds:
-    how long a container gets to stop before it is killed (default 10).
+    how long a container gets to stop before it is killed (default 10). read-only: true
+    gives containers a read-only root filesystem with a writable /tmp (next restart).
 
     \b
     Example:
       berth ps:set myapp restart-policy on-failure:5
       berth ps:set myapp stop-timeout-seconds 30
+      berth ps:set myapp read-only true
     """
     ps.set_option(ctx(), app, key, value)
     click.echo(f"-----> {key} for {app}: {value or 'default'}")

@@ -61,7 +61,8 @@ def start_slots(release: Release, slots: list[tuple[str, int]], policy: checks.P
         for ptype, index in slots:
             spec = specs.process_spec(release, ptype, index, suffix=suffix,
                                       restart_policy=restart_policy,
-                                      limits=opts.limits_for(ptype), mounts=opts.mounts)
+                                      limits=opts.limits_for(ptype), mounts=opts.mounts,
+                                      read_only=opts.read_only)
             container = engine.create(spec)
             new.append(container)
             with engine.errors(f"starting {spec['name']}"):

@@ -19,6 +19,7 @@ LABEL_ROLE = "berth.role"
 LABEL_INSTANCE = "berth.instance"
 # Default capabilities an ordinary web app never needs (raw sockets, device nodes, chroot,
 # file capabilities, audit). Apps that bind ports, drop to another user or chown keep working.
+READ_ONLY = {"read_only": True, "tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m"}}
 CAP_DROP = ["AUDIT_WRITE", "MKNOD", "NET_RAW", "SETFCAP", "SETPCAP", "SYS_CHROOT"]
 
 
@@ -98,7 +99,7 @@ def restart_policy_spec(value: str) -> dict[str, Any]:
 
 def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
                  restart_policy: str = "unless-stopped", limits: Limits | None = None,
-                 mounts: Sequence[Mount] = ()) -> dict[str, Any]:
+                 mounts: Sequence[Mount] = (), read_only: bool = False) -> dict[str, Any]:
     assert release.image, "a release without an image cannot run"
     return {
         "image": release.image,
@@ -115,6 +116,7 @@ def process_spec(release: Release, ptype: str, index: int, *, suffix: str = "",
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
         **resources(limits),
         **binds(mounts),
+        **(READ_ONLY if read_only else {}),
     }
 
 

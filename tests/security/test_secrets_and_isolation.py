@@ -123,3 +123,20 @@ def test_apps_cannot_reach_each_other(berth_env: Env, two_apps):
     assert res.stdout.startswith("blocked"), res
     # while the host (the router) reaches both
     assert berth_env.get("iso-b")[0] == 200
+
+
+def test_read_only_root_filesystem_option(berth_env: Env, two_apps):
+    berth_env.berth("ps:set", "iso-b", "read-only", "true")
+    try:
+        berth_env.berth("ps:restart", "iso-b")
+        [b] = containers("iso-b")
+        assert b["HostConfig"]["ReadonlyRootfs"] is True
+        name = b["Name"].lstrip("/")
+        res = exec_python(name, "open('/app/x', 'w')")
+        assert res.returncode != 0 and "Read-only file system" in res.stderr
+        assert exec_python(name, "open('/tmp/x', 'w').write('ok')").returncode == 0
+        assert berth_env.get("iso-b")[0] == 200
+    finally:
+        berth_env.berth("ps:set", "iso-b", "read-only")
+    bad = berth_env.berth("ps:set", "iso-b", "read-only", "maybe", check=False)
+    assert bad.returncode == 2 and "true or false" in bad.stderr

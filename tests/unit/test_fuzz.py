@@ -27,7 +27,7 @@ def test_names_never_crash(value):
         only_berth_errors(fn, value)
 
 
-@given(st.from_regex(r"[a-z0-9][a-z0-9-]{0,62}", fullmatch=True))
+@given(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", fullmatch=True))
 def test_valid_app_names_accepted(value):
     assert names.app_name(value) == value
 

@@ -103,3 +103,9 @@ def test_run_options_merge_type_over_default():
     assert opts.limits_for("web") == Limits(memory=100, cpu=1.0)
     assert opts.limits_for("worker") == Limits(memory=50, cpu=1.0, memory_reservation=10)
     assert RunOptions().limits_for("web") == Limits()
+
+
+def test_read_only_spec_keeps_a_writable_tmp():
+    spec = specs.process_spec(rel(), "web", 1, read_only=True)
+    assert spec["read_only"] is True and "/tmp" in spec["tmpfs"]
+    assert "read_only" not in specs.process_spec(rel(), "web", 1)
