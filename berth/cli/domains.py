@@ -26,7 +26,17 @@ def _change(c: Ctx, app: str | None, action: str, fn: Callable[[], T]) -> T:
         _record(c, app, action)
         return result
 
-    return routing.change(c, run)
+    result = routing.change(c, run)
+    if app is not None:
+        _updated(c, app)
+    return result
+
+
+def _updated(c: Ctx, app: str) -> None:
+    """Tell plugins (post_domains_update) every host the app now answers on."""
+    from berth.hooks import manager as hooks
+
+    hooks.fire(c, "post_domains_update", app=app, domains=list(routing.hosts_for(c, app)))
 
 
 @click.command("domains:add")
@@ -48,6 +58,7 @@ def add(app: str, domain: tuple[str, ...]) -> None:
         return added
 
     added = routing.change(c, change)
+    _updated(c, app)
     click.echo(f"-----> Added {' '.join(added)} to {app}" if added
                else f"-----> {app} already has {' '.join(domain)}")
 

@@ -76,7 +76,8 @@ def post_config_update(ctx: Ctx, app: str, keys: list[str]) -> None:
 
 @hookspec
 def post_domains_update(ctx: Ctx, app: str, domains: list[str]) -> None:
-    """An app's domains changed; ``domains`` is the new list."""
+    """An app's domains changed (`domains:add/remove/set/clear/enable/disable`), the routes
+    are applied; ``domains`` is every host the app now answers on."""
 
 
 @hookspec

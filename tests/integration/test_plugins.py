@@ -46,6 +46,16 @@ def test_shell_hook_aborts_a_deploy(berth_env: Env, tmp_path: Path):
         [ "$1" = hooked ] && echo "$BERTH_PLUGIN saw $*" >> "$BERTH_ROOT/deploys.log"
         echo "recorded v$2"
         """)
+    hook(freeze, "post_domains_update", """\
+        [ "$1" = hooked ] && echo "$*" >> "$BERTH_ROOT/domains.log"
+        exit 0
+        """)
+    hook(freeze, "pre_delete", """\
+        if [ "$1" = hooked ] && [ -e "$BERTH_ROOT/freeze" ]; then
+            echo "hooked is frozen" >&2
+            exit 1
+        fi
+        """)
     noisy = tmp_path / "noisy"
     hook(noisy, "post_deploy", """\
         [ "$1" = hooked ] || exit 0
@@ -54,7 +64,8 @@ def test_shell_hook_aborts_a_deploy(berth_env: Env, tmp_path: Path):
         """)
     try:
         out = env.berth("plugin:install", str(freeze)).stdout
-        assert "Installed plugin freeze (shell): post_deploy, pre_deploy" in out
+        assert "Installed plugin freeze (shell): post_deploy, post_domains_update, " \
+               "pre_delete, pre_deploy" in out
         env.berth("plugin:install", str(noisy))
         listed = {p["name"]: p for p in json.loads(env.berth("plugin:list", "--format",
                                                               "json").stdout)}
@@ -71,6 +82,15 @@ def test_shell_hook_aborts_a_deploy(berth_env: Env, tmp_path: Path):
         assert "hello from static v2" not in env.get("hooked")[1]
         rels = releases(env, "hooked")
         assert rels[0]["status"] == "failed" and rels[1]["current"]
+        # and so is destroying the app
+        res = env.berth("apps:destroy", "hooked", "--force", check=False)
+        assert res.returncode == 10 and "hooked is frozen" in res.stderr
+        assert env.berth("apps:exists", "hooked").returncode == 0
+
+        # post_domains_update gets the app and all its hosts
+        env.berth("domains:add", "hooked", "www.hooked.test")
+        assert (env.root / "domains.log").read_text() == \
+            "hooked hooked.localhost www.hooked.test\n"
 
         # thawed: the deploy goes through; the failing post hook is reported, not fatal
         (env.root / "freeze").unlink()
