@@ -299,8 +299,19 @@ def fire(ctx: Ctx, hook: str, **kwargs: Any) -> None:
         _trace(f"  {hook}: {plugin} ok ({time.monotonic() - started:.2f}s)")
 
 
+_reported: dict[tuple[str, str, str], float] = {}
+REPEAT_QUIET = 300.0  # seconds a repeated reconcile failure stays quiet
+
+
 def report(ctx: Ctx, hook: str, plugin: str, message: str, detail: str = "") -> None:
-    """A hook failed where failure must not stop berth: say so, log it, record an event."""
+    """A hook failed where failure must not stop berth: say so, log it, record an event.
+    The reconcile hook runs every few seconds: the same failure is told once in 5 minutes,
+    and not as an event."""
+    if hook == "reconcile":
+        key, now = (hook, plugin, message[:300]), time.monotonic()
+        if now - _reported.get(key, -REPEAT_QUIET) < REPEAT_QUIET:
+            return
+        _reported[key] = now
     sys.stderr.write(f" !     the {hook} hook of plugin {plugin} failed: {message[:500]}\n")
     sys.stderr.flush()
     try:
@@ -308,6 +319,8 @@ def report(ctx: Ctx, hook: str, plugin: str, message: str, detail: str = "") -> 
         with open(ctx.paths.logs / "hooks.log", "a") as log:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
             log.write(f"{stamp} {hook} {plugin}: {message}\n{detail}")
+        if hook == "reconcile":
+            return
         from berth.store import events
         from berth.store.db import transaction
 

@@ -37,23 +37,63 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    pending = [(n, sql) for n, sql in migrations() if n > current]
-    if not pending:
+    """Apply every numbered migration not applied yet, in order, in one transaction. Applied
+    numbers are recorded in schema_migrations, so a migration numbered below one already
+    applied (numbers handed out to parallel work) still runs; PRAGMA user_version keeps the
+    highest number."""
+    known = migrations()
+    if _pending(conn, known, _recorded(conn)) == []:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
-        current = conn.execute("PRAGMA user_version").fetchone()[0]
-        for number, sql in pending:
-            if number <= current:
-                continue
+        recorded = _recorded(conn)
+        if recorded is None:  # a store from before schema_migrations existed
+            recorded = _presumed(conn, known)
+            conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY)")
+            conn.executemany("INSERT INTO schema_migrations(number) VALUES (?)",
+                             [(n,) for n in sorted(recorded)])
+        for number, sql in _pending(conn, known, recorded) or []:
             for statement in _statements(sql):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {int(number)}")
+            conn.execute("INSERT INTO schema_migrations(number) VALUES (?)", (number,))
+        top = max((n for n, _ in known), default=0)
+        if top > conn.execute("PRAGMA user_version").fetchone()[0]:
+            conn.execute(f"PRAGMA user_version = {int(top)}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _recorded(conn: sqlite3.Connection) -> set[int] | None:
+    try:
+        return {r[0] for r in conn.execute("SELECT number FROM schema_migrations")}
+    except sqlite3.OperationalError:  # no such table
+        return None
+
+
+def _pending(conn: sqlite3.Connection, known: list[tuple[int, str]],
+             recorded: set[int] | None) -> list[tuple[int, str]] | None:
+    """Migrations still to apply; None when that is not known yet (no schema_migrations)."""
+    if recorded is None:
+        fresh = conn.execute("PRAGMA user_version").fetchone()[0] == 0
+        return known if fresh and known else None
+    return [(n, sql) for n, sql in known if n not in recorded]
+
+
+def _presumed(conn: sqlite3.Connection, known: list[tuple[int, str]]) -> set[int]:
+    """For a store from before schema_migrations: migrations up to user_version count as
+    applied, unless a table one creates is missing (it was numbered below one that ran)."""
+    import re
+
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    done = set()
+    for number, sql in known:
+        created = re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", sql, re.IGNORECASE)
+        if number <= version and all(t in tables for t in created):
+            done.add(number)
+    return done
 
 
 def _statements(sql: str) -> list[str]:

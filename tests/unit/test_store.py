@@ -45,3 +45,23 @@ def test_apps_unique_and_releases_numbered(conn):
     assert releases.create(conn, app, **kw).version == 2
     with pytest.raises(NotFound):
         releases.get(conn, app, 9)
+
+
+def test_a_migration_numbered_below_the_current_version_still_runs(tmp_path):
+    """Numbers are handed out to parallel work: a store at version 6 made before 0005 existed
+    gets 0005 on its next start, and only once."""
+    path = tmp_path / "old.db"
+    c = db.connect(path)
+    c.execute("DROP TABLE service_links")
+    c.execute("DROP TABLE services")
+    c.execute("DROP TABLE plugins")
+    c.execute("DROP TABLE schema_migrations")
+    c.close()
+    c = db.connect(path)  # like a store from before schema_migrations, missing 0005
+    tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"services", "service_links", "plugins", "apps", "grants"} <= tables
+    assert {r[0] for r in c.execute("SELECT number FROM schema_migrations")} == \
+        {n for n, _ in db.migrations()}
+    assert c.execute("PRAGMA user_version").fetchone()[0] == db.migrations()[-1][0]
+    c.close()
+    db.connect(path).close()  # nothing left to do: no error from running 0005 twice
