@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from berth import locks
 from berth.context import Ctx
+from berth.errors import RouterError
 from berth.routers.base import Listeners, PortMap, Redirect, Route, listen_port, port_suffix
 from berth.schedulers import docker_local
 from berth.store import apps as store_apps
@@ -142,16 +143,15 @@ def router_name(ctx: Ctx) -> str:
 
 
 def router(ctx: Ctx, name: str | None = None) -> Any:
-    """The selected router (or ``name``), set up from the settings."""
+    """The selected router (or ``name``), set up from the settings; built by the factory
+    registered through the `routers` hook (berth/routers/plugin.py for caddy and nginx)."""
+    from berth.hooks import manager
+
     name = name or router_name(ctx)
-    log_dir = ctx.paths.logs / "router"
-    if name == "nginx":
-        from berth.routers.nginx import NginxRouter
-
-        return NginxRouter(ctx.paths.root, listeners=listeners(ctx), log_dir=log_dir)
-    from berth.routers.caddy import CaddyRouter
-
-    return CaddyRouter(ctx.paths.root, listeners=listeners(ctx), log_dir=log_dir)
+    for _, factories in manager.collect("routers", ctx.paths.root):
+        if name in factories:
+            return factories[name](ctx)
+    raise RouterError(f"no router named {name!r} is registered")
 
 
 def ensure_running(ctx: Ctx) -> bool:

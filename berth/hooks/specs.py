@@ -110,8 +110,9 @@ def builders() -> list[Any] | None:
 
 @hookspec
 def routers() -> dict[str, Any] | None:
-    """Routers by name: a factory ``(ctx) -> berth.routers.base.Router``. The built-in caddy
-    router uses this hook. Python only."""
+    """Routers by name: a factory ``(ctx) -> berth.routers.base.Router``; `routing.router`
+    builds the selected one (`berth router:set`) from them. The built-in caddy and nginx
+    routers use this hook. Python only."""
 
 
 @hookspec

@@ -1,4 +1,5 @@
-"""The built-in router, registered through the `routers` hook like any plugin's."""
+"""The built-in routers, registered through the `routers` hook like any plugin's:
+routing.router() builds the selected one (`berth router:set`) from this table."""
 
 from __future__ import annotations
 
@@ -9,12 +10,21 @@ from berth.hooks import hookimpl
 
 
 def caddy(ctx: Ctx) -> Any:
+    from berth import routing
     from berth.routers.caddy import CaddyRouter
-    from berth.store import settings
 
-    return CaddyRouter(ctx.paths.root, listen=settings.get(ctx.conn, "listen"))
+    return CaddyRouter(ctx.paths.root, listeners=routing.listeners(ctx),
+                       log_dir=ctx.paths.logs / "router")
+
+
+def nginx(ctx: Ctx) -> Any:
+    from berth import routing
+    from berth.routers.nginx import NginxRouter
+
+    return NginxRouter(ctx.paths.root, listeners=routing.listeners(ctx),
+                       log_dir=ctx.paths.logs / "router")
 
 
 @hookimpl
 def routers() -> dict[str, Any]:
-    return {"caddy": caddy}
+    return {"caddy": caddy, "nginx": nginx}

@@ -80,7 +80,7 @@ def test_builtins_register_through_the_hooks(ctx: Ctx) -> None:
         assert kinds[name] == ("builtin", True, ""), name
     assert detect.BUILDER_ORDER == ["dockerfile", "buildpack"]
     assert sorted(manager.addon_types()) == ["mysql", "postgres", "redis"]
-    assert "caddy" in dict(manager.collect("routers"))["caddy"]
+    assert set(dict(manager.collect("routers"))["caddy"]) == {"caddy", "nginx"}
     cmds = manager.commands()
     assert {"postgres:create", "mysql:link", "redis:export"} <= set(cmds)
 
