@@ -8,6 +8,7 @@ routing calls on every apply, so a lost file is rewritten and a removed cert's f
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import os
 import shutil
@@ -190,9 +191,17 @@ def materialize(ctx: Ctx, app: App) -> tuple[Path, Path]:
     base = tls_dir(ctx)
     base.mkdir(parents=True, exist_ok=True)
     os.chmod(base, 0o700)
-    d = base / app.name
-    d.mkdir(exist_ok=True)
-    os.chmod(d, 0o700)
+    # A new certificate gets a new directory, so the router's config changes with it and the
+    # router reloads it (same paths would look like the same config).
+    version = hashlib.sha256((row.cert_pem + row.key_pem).encode()).hexdigest()[:16]
+    app_dir = base / app.name
+    d = app_dir / version
+    d.mkdir(parents=True, exist_ok=True)
+    for x in (app_dir, d):
+        os.chmod(x, 0o700)
+    for old in app_dir.iterdir():
+        if old.name != version:
+            shutil.rmtree(old, ignore_errors=True)
     cert, key = d / "cert.pem", d / "key.pem"
     _write(cert, row.cert_pem if row.cert_pem.endswith("\n") else row.cert_pem + "\n")
     _write(key, row.key_pem if row.key_pem.endswith("\n") else row.key_pem + "\n")

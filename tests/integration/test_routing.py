@@ -128,16 +128,24 @@ def test_https_with_generated_and_custom_certificates(site: Site, tmp_path: Path
     env.berth("domains:add", "rt-site", "www.site.test")
     res = env.berth("certs:generate", "rt-site")
     assert f"https://rt-site.localhost:{site.https}" in res.stdout
-    gen = str(env.root / "tls" / "rt-site" / "cert.pem")
+    gen = str(tmp_path / "generated.pem")
+    Path(gen).write_bytes(next((env.root / "tls" / "rt-site").glob("*/cert.pem")).read_bytes())
     until(lambda: request(site.https, "www.site.test", cafile=gen))
     status, body, _ = request(site.https, "www.site.test", cafile=gen)
     assert (status, b"hello from static" in body) == (200, True)
     status, _, headers = site.get("www.site.test", "/a?b=c")
     assert status == 308
     assert headers["location"] == f"https://www.site.test:{site.https}/a?b=c"
+    # a new certificate replaces the old one at once
+    env.berth("certs:generate", "rt-site", "--days", "30")
+    gen2 = str(next((env.root / "tls" / "rt-site").glob("*/cert.pem")))
+    assert Path(gen2).read_text() != Path(gen).read_text()
+    until(lambda: request(site.https, "www.site.test", cafile=gen2))
+    with pytest.raises(ssl.SSLError):
+        request(site.https, "www.site.test", cafile=gen)
     report = json.loads(env.berth("certs:report", "rt-site", "--format", "json").stdout)
     assert report["source"] == "generated" and "www.site.test" in report["sans"]
-    assert report["self_signed"] and report["expires_in_days"] >= 364
+    assert report["self_signed"] and 28 <= report["expires_in_days"] <= 30
     # a custom certificate from a CA, given as files
     ca, cert, key = make_ca_and_leaf(tmp_path, ["rt-ws.localhost"])
     res = env.berth("certs:add", "rt-ws", str(key), str(cert), check=False)
@@ -289,7 +297,7 @@ def test_the_same_apps_on_nginx(site: Site, tmp_path: Path) -> None:
         assert ws.recv() == "via nginx"
         ws.close()
         env.berth("certs:generate", "rt-site")
-        gen = str(env.root / "tls" / "rt-site" / "cert.pem")
+        gen = str(next((env.root / "tls" / "rt-site").glob("*/cert.pem")))
         status, body, _ = until(lambda: request(site.https, "www.site.test", cafile=gen))
         assert status == 200 and b"hello from static" in body
         env.berth("maintenance:on", "rt-ws")

@@ -80,11 +80,18 @@ def test_files_are_written_private_and_pruned(tmp_path: Path) -> None:
     assert cert_path.read_text() == cert and key_path.read_text() == key
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(key_path.parent.stat().st_mode) == 0o700
+    # a new certificate: new paths (the router sees a new config), the old files go
+    cert2, key2 = certs.generate(["web.localhost"])
+    certs.add(ctx, app, cert2, key2)
+    new_cert, _ = certs.materialize(ctx, app)
+    assert new_cert != cert_path and new_cert.read_text() == cert2
+    assert not cert_path.exists()
+    cert_path = new_cert
     report = certs.report(ctx, app)
     assert report["enabled"] and report["source"] == "custom"
     assert report["sans"] == ["web.localhost"]
     certs.prune(ctx, set())
-    assert not cert_path.parent.exists()
+    assert not cert_path.parent.parent.exists()
     certs.remove(ctx, app)
     with pytest.raises(NotFound):
         certs.remove(ctx, app)
