@@ -21,7 +21,7 @@ from berth import engine, locks
 from berth.addons import base
 from berth.addons.base import AddonType
 from berth.context import Ctx
-from berth.errors import EngineError, NotFound, ValidationError
+from berth.errors import AlreadyExists, EngineError, NotFound, ValidationError
 from berth.store import events
 from berth.store import services as store
 from berth.store.db import transaction
@@ -73,7 +73,7 @@ def create(ctx: Ctx, t: AddonType, name: str, *, image: str | None = None,
     base.service_name(name)
     pw = base.password(password) if password is not None else secrets.token_hex(16)
     if store.find(ctx.conn, t.name, name):
-        raise ValidationError(f"{t.name} service {name!r} already exists")
+        raise AlreadyExists(f"{t.name} service {name!r} already exists")
     ref = image or default_image(ctx, t)
     ensure_image(ctx, t, ref, explicit=image is not None)
     with service_lock(ctx, t, name):
@@ -255,8 +255,9 @@ def link(ctx: Ctx, t: AddonType, name: str, app_name: str, alias: str | None = N
             events.record(ctx.conn, actor=ctx.actor, app=app.name, action="service.link",
                           details={"type": t.name, "service": name, "key": var})
         manager.fire(ctx, "post_config_update", app=app.name, keys=[var])
-        ctx.step(f"Linked {t.name} {name} to {app.name} as {var}; restarting {app.name}")
-        redeploy_config(ctx, app, f"Link {t.name} {name} ({var})")
+        ctx.step(f"Linked {t.name} {name} to {app.name} as {var}")
+        if redeploy_config(ctx, app, f"Link {t.name} {name} ({var})") is None:
+            ctx.info(f"{app.name} is not deployed yet; its first deploy gets {var}")
     return var
 
 
@@ -280,7 +281,7 @@ def unlink(ctx: Ctx, t: AddonType, name: str, app_name: str) -> str:
             events.record(ctx.conn, actor=ctx.actor, app=app.name, action="service.unlink",
                           details={"type": t.name, "service": name, "key": var})
         manager.fire(ctx, "post_config_update", app=app.name, keys=[var])
-        ctx.step(f"Unlinked {t.name} {name} from {app.name}; restarting {app.name}")
+        ctx.step(f"Unlinked {t.name} {name} from {app.name}")
         redeploy_config(ctx, app, f"Unlink {t.name} {name} ({var})")
         container = find_container(t, name)
         if container is not None:

@@ -116,11 +116,10 @@ def load(root: Path) -> Manager:
     pm.add_hookspecs(specs)
     found: dict[str, PluginInfo] = {}
 
-    def add(name: str, kind: str, source: str, loader: Callable[[], object],
-            enabled: bool = True) -> None:
+    def add(name: str, kind: str, source: str, loader: Callable[[], object]) -> None:
         if name in found:
             return
-        info = PluginInfo(name, kind, source, enabled and name not in disabled)
+        info = PluginInfo(name, kind, source, name not in disabled)
         found[name] = info
         if not info.enabled:
             return
@@ -140,21 +139,21 @@ def load(root: Path) -> Manager:
                 pm.unregister(name=name)
 
     for name, module, _ in BUILTINS:
-        add(name, "builtin", module, lambda m=module: importlib.import_module(m))  # type: ignore[misc]
+        add(name, "builtin", module, functools.partial(importlib.import_module, module))
     for ep in _entry_points():
         add(ep.name, "entrypoint", ep.value, ep.load)
     for row in rows.values():
         if row.kind == "python":
             add(row.name, "python", row.source,
-                lambda s=row.source: importlib.import_module(s))  # type: ignore[misc]
+                functools.partial(importlib.import_module, row.source))
     for entry in filter(None, os.environ.get(ENV_VAR, "").split(os.pathsep)):
         name = Path(entry).stem if entry.endswith(".py") else Path(entry).name
-        add(name, "env", entry, lambda e=entry: _load_path(Path(e)))  # type: ignore[misc]
+        add(name, "env", entry, functools.partial(_load_path, Path(entry)))
     shell_dirs: dict[str, Path] = {}
     plugins_dir = root / "plugins"
     if plugins_dir.is_dir():
         for d in sorted(plugins_dir.iterdir()):
-            if not d.is_dir() or d.name in found:
+            if not d.is_dir() or d.name.startswith(".") or d.name in found:
                 continue
             info = PluginInfo(d.name, "shell", str(d), d.name not in disabled,
                               sorted(shell.scripts(d)))
