@@ -56,10 +56,14 @@ def app_lock(ctx: Ctx, app: str) -> Iterator[None]:
         yield
 
 
-def deploy_push(ctx: Ctx, app_name: str, sha: str) -> Release:
-    from berth import logs
+def deploy_push(ctx: Ctx, app_name: str, sha: str, *,
+                expect: tuple[str, str] | None = None) -> Release:
+    """`expect` is (branch, sha git advertised to the pusher): checked under the lock."""
+    from berth import gitrepo, logs
 
     with app_lock(ctx, app_name), logs.capture_build(ctx, app_name) as build_log:
+        if expect:
+            gitrepo.require_unmoved(ctx.paths.repo(app_name), *expect)
         app = store_apps.get(ctx.conn, app_name)
         src = checkout(ctx, app_name, sha)
         try:

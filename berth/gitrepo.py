@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from berth.errors import BerthError
+from berth.errors import BerthError, DeployError
 
 HOOK = """#!/bin/sh
 # Written by berth: builds and deploys the pushed commit. Do not edit.
@@ -50,3 +50,14 @@ def head_sha(repo: Path, branch: str) -> str | None:
     proc = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet",
                            f"refs/heads/{branch}^{{commit}}"], capture_output=True, text=True)
     return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def require_unmoved(repo: Path, branch: str, old: str) -> None:
+    """Refuse to deploy a push whose branch moved after git advertised it to the client
+    (another push got there first): git would refuse the ref update after the deploy."""
+    now = head_sha(repo, branch) or "0" * 40
+    if now != old:
+        where = "was deleted" if set(now) == {"0"} else f"moved to {now[:7]}"
+        raise DeployError(f"{branch} {where} while this push waited for the deploy lock "
+                          "(another push got there first); nothing was deployed: fetch, "
+                          "then push again")

@@ -67,7 +67,8 @@ def pre_receive(ctx: Ctx, app_name: str, stdin: str) -> int:
     if configured is None:
         with transaction(ctx.conn):
             store_apps.set_setting(ctx.conn, app, "deploy-branch", branch)
-    deploy_push(ctx, app_name, sha)
+    old = next(o for o, n, r in updates if r == f"refs/heads/{branch}" and n == sha)
+    deploy_push(ctx, app_name, sha, expect=(branch, old))
     return 0
 
 

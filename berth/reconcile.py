@@ -32,7 +32,7 @@ class Actual:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # start | restart | remove | rename | stop
+    kind: str  # start | restart | remove | rename | stop | fail (a release: index = version)
     app: str
     name: str
     ptype: str = ""
@@ -45,10 +45,14 @@ class Facts:
     actual: list[Actual]
     busy: set[str] = field(default_factory=set)  # apps with a deploy in progress
     stopped: set[str] = field(default_factory=set)  # apps stopped by ps:stop
+    pending: dict[str, list[int]] = field(default_factory=dict)  # app -> pending versions
 
 
 def plan(f: Facts) -> list[Action]:
     out: list[Action] = []
+    for app, versions in sorted(f.pending.items()):
+        if app not in f.busy:  # pending with the deploy lock free: its deploy died
+            out.extend(Action("fail", app, f"{app} v{v}", index=v) for v in versions)
     have: dict[tuple[str, str, int], list[Actual]] = {}
     for c in f.actual:
         if c.app in f.busy or c.role == "oneoff":
@@ -92,9 +96,16 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
     stopped = set()
     from berth.deploy import app_lock_path
 
+    pending: dict[str, list[int]] = {}
     for app in store_apps.all_apps(ctx.conn):
+        # pending releases are read before the lock: every deploy creates and settles its
+        # release under the lock, so one still pending after the lock was seen free is a
+        # deploy that died (fail_pending only touches releases still pending)
+        waiting = releases.pending_versions(ctx.conn, app)
         if locks.is_held(app_lock_path(ctx, app.name)):
             busy.add(app.name)
+        elif waiting:
+            pending[app.name] = waiting
         if ps.is_stopped(ctx, app):
             stopped.add(app.name)
         rel = releases.current(ctx.conn, app)
@@ -115,7 +126,8 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
                                  role=lab.get(specs.LABEL_ROLE, "process")))
         except (KeyError, ValueError):
             continue
-    return Facts(desired=desired, actual=actual, busy=busy, stopped=stopped), rels
+    return Facts(desired=desired, actual=actual, busy=busy, stopped=stopped,
+                 pending=pending), rels
 
 
 def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
@@ -125,7 +137,9 @@ def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
     for a in actions:
         ctx.out(f"reconcile: {a.kind} {a.name}")
         try:
-            if a.kind == "remove":
+            if a.kind == "fail":
+                fail_interrupted(ctx, a.app, a.index)
+            elif a.kind == "remove":
                 engine.remove(client.containers.get(a.name), timeout=5)
             elif a.kind == "restart":
                 client.containers.get(a.name).start()

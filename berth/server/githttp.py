@@ -9,12 +9,14 @@ import os
 import re
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from berth import names
-from berth.errors import BerthError
+from berth.errors import BerthError, LockTimeout
 from berth.paths import Paths
 
 PATH = re.compile(r"/([a-z0-9][a-z0-9-]{0,62})(?:\.git)?(/(?:info/refs|git-receive-pack|"
@@ -75,6 +77,9 @@ class GitHandler(BaseHTTPRequestHandler):
             self._ensure_app(app, user, create=bool(service))
         except BerthError as e:
             return self._deny(e.http_status, str(e))
+        if self.command == "POST" and m.group(2) == "/git-receive-pack":
+            with push_lock(self.root, app) as handed:
+                return self._cgi(app, m.group(2), url.query, user, handed)
         self._cgi(app, m.group(2), url.query, user)
 
     def _ensure_app(self, app: str, user: str, *, create: bool) -> None:
@@ -94,7 +99,8 @@ class GitHandler(BaseHTTPRequestHandler):
             if ctx._conn is not None:
                 ctx._conn.close()
 
-    def _cgi(self, app: str, path_info: str, query: str, user: str) -> None:
+    def _cgi(self, app: str, path_info: str, query: str, user: str,
+             handed: tuple[int | None, dict[str, str]] = (None, {})) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -109,14 +115,18 @@ class GitHandler(BaseHTTPRequestHandler):
             "BERTH_ROOT": str(self.root),
             "BERTH_ACTOR": user,
         }
+        if os.environ.get("PYTHONPATH"):  # the hook runs the same berth as this server
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         if self.headers.get("Content-Encoding"):
             env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
         if self.headers.get("Git-Protocol"):
             env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
         if length:
             env["CONTENT_LENGTH"] = str(length)
-        proc = subprocess.Popen(["git", "http-backend"], env=env, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE)
+        fd, extra = handed
+        proc = subprocess.Popen(["git", "http-backend"], env={**env, **extra},
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                pass_fds=() if fd is None else (fd,))
         assert proc.stdin is not None and proc.stdout is not None
         chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
         feeder = threading.Thread(target=self._feed, args=(proc.stdin, length, chunked),
@@ -163,6 +173,35 @@ class GitHandler(BaseHTTPRequestHandler):
             pass
         finally:
             stdin.close()
+
+
+@contextmanager
+def push_lock(root: Path, app: str) -> Iterator[tuple[int | None, dict[str, str]]]:
+    """The app's deploy lock for the whole receive-pack request, handed down to its hook (see
+    ssh.shell.push_lock). After lock-timeout the push goes ahead unlocked: its hook then waits
+    itself and says plainly that it timed out."""
+    from berth import locks
+    from berth.context import Ctx
+    from berth.deploy import app_lock_path
+    from berth.store import settings
+
+    ctx = Ctx(paths=Paths(root))
+    try:
+        timeout = float(settings.get(ctx.conn, "lock-timeout"))
+    finally:
+        ctx.conn.close()
+    path = app_lock_path(ctx, app)
+    try:
+        fd = locks.acquire(path, what=f"another deploy of {app}", timeout=timeout,
+                           holder="git over HTTP")
+    except LockTimeout:
+        yield None, {}
+        return
+    try:
+        yield fd, {**locks.hand_down(fd, path), "GIT_CONFIG_COUNT": "1",
+                   "GIT_CONFIG_KEY_0": "gc.autoDetach", "GIT_CONFIG_VALUE_0": "false"}
+    finally:
+        os.close(fd)  # the lock is free once http-backend and its hook have exited too
 
 
 def serve(root: Path, host: str, port: int) -> ThreadingHTTPServer:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 from berth import names
 from berth.errors import NotFound, PermissionDenied, ValidationError
+
+if TYPE_CHECKING:
+    from berth.context import Ctx
 
 MAX_COMMAND = 8192
 GIT = {"git-receive-pack", "git-upload-pack", "git receive-pack", "git upload-pack"}
@@ -87,5 +91,28 @@ def run(user: str) -> int:
         sys.stderr.write(f"-----> Created {app}\n")
     else:
         permissions.require_app(ctx, app, "deploy" if service == "git-receive-pack" else "read")
+    if service == "git-receive-pack":
+        os.environ.update(push_lock(ctx, app))
     os.execvp(service, [service, str(repo)])
     return 1  # not reached
+
+
+def push_lock(ctx: Ctx, app: str) -> dict[str, str]:
+    """Take the app's deploy lock before git advertises the refs and hand it down to
+    git-receive-pack and its hook (the environment to exec with): parallel pushes to one app
+    then run one after the other, each against the refs the one before left, instead of all
+    deploying and all but one being refused at the ref update."""
+    from berth import locks
+    from berth.deploy import app_lock_path
+    from berth.store import settings
+
+    def err(line: str) -> None:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    path = app_lock_path(ctx, app)
+    fd = locks.acquire(path, what=f"another deploy of {app} to finish", out=err,
+                       timeout=float(settings.get(ctx.conn, "lock-timeout")), holder=ctx.actor)
+    # git's auto gc then runs before receive-pack exits, not detached holding the lock
+    return {**locks.hand_down(fd, path), "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "gc.autoDetach", "GIT_CONFIG_VALUE_0": "false"}

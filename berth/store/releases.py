@@ -60,3 +60,16 @@ def all_releases(conn: sqlite3.Connection, app: App) -> list[Release]:
 def set_status(conn: sqlite3.Connection, app: App, version: int, status: str) -> None:
     conn.execute("UPDATE releases SET status = ? WHERE app_id = ? AND version = ?",
                  (status, app.id, version))
+
+
+def pending_versions(conn: sqlite3.Connection, app: App) -> list[int]:
+    rows = conn.execute("SELECT version FROM releases WHERE app_id = ? AND status = 'pending'"
+                        " ORDER BY version", (app.id,))
+    return [int(r[0]) for r in rows]
+
+
+def fail_pending(conn: sqlite3.Connection, app: App, version: int) -> bool:
+    """Mark a release that is still pending failed; False if it was no longer pending."""
+    cur = conn.execute("UPDATE releases SET status = 'failed' WHERE app_id = ? AND version = ?"
+                       " AND status = 'pending'", (app.id, version))
+    return cur.rowcount > 0

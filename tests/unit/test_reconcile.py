@@ -73,3 +73,38 @@ def test_pending_and_retiring_containers_heal_to_plain_names(monkeypatch):
               actual=[a(P("web.1.retiring")), a(P("web.2.pending"), index=2)])
     assert plan(f) == [Action("rename", "app", P("web.1.retiring"), "web", 1),
                        Action("rename", "app", P("web.2.pending"), "web", 2)]
+
+
+def test_pending_release_of_a_dead_deploy_is_failed(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})}, actual=[a(P("web.1"))],
+              pending={"app": [3, 4], "new": [1]})
+    assert plan(f) == [Action("fail", "app", "app v3", index=3),
+                       Action("fail", "app", "app v4", index=4),
+                       Action("fail", "new", "new v1", index=1)]
+
+
+def test_pending_release_of_a_running_deploy_is_left_alone(monkeypatch):
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})},
+              actual=[a(P("web.1")), a(P("web.1.next"), release=3)],
+              pending={"app": [3]}, busy={"app"})
+    assert plan(f) == []
+
+
+def test_crash_after_new_containers_started_heals_to_the_old_release(monkeypatch):
+    # the deploy of v3 died before the switch: its .next containers go, v3 fails
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (2, {"web": 1})},
+              actual=[a(P("web.1")), a(P("web.1.next"), release=3)], pending={"app": [3]})
+    assert plan(f) == [Action("fail", "app", "app v3", index=3),
+                       Action("remove", "app", P("web.1.next"))]
+
+
+def test_crash_during_the_switch_heals_to_the_new_release(monkeypatch):
+    # the store already says v3 is current: v2's container goes, v3's takes the plain name
+    monkeypatch.setattr("berth.schedulers.specs.prefix", lambda: "berth")
+    f = Facts(desired={"app": (3, {"web": 1})},
+              actual=[a(P("web.1")), a(P("web.1.next"), release=3)])
+    assert plan(f) == [Action("remove", "app", P("web.1")),
+                       Action("rename", "app", P("web.1.next"), "web", 1)]
