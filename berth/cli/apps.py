@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import click
 
-from berth import apps
 from berth.cli.common import ctx, emit_json, format_option, table
 from berth.cli.common import report as show_report
 from berth.store import apps as store
+
+
+def _apps() -> ModuleType:
+    """berth.apps, loaded on use: it pulls in the engine and router code, which
+    apps:list never needs (CLI start-up time)."""
+    from berth import apps
+
+    return apps
 
 
 @click.command()
@@ -20,7 +29,7 @@ def create(name: str) -> None:
       berth apps:create myapp
     """
     c = ctx()
-    apps.create(c, name)
+    _apps().create(c, name)
     click.echo(f"-----> Created {name}")
 
 
@@ -56,7 +65,7 @@ def exists(name: str) -> None:
     Example:
       berth apps:exists myapp && echo yes
     """
-    if not apps.exists(ctx(), name):
+    if not _apps().exists(ctx(), name):
         click.echo(f"App {name} does not exist", err=True)
         raise SystemExit(3)
     click.echo(f"App {name} exists")
@@ -73,14 +82,14 @@ def destroy(name: str, force: bool) -> None:
       berth apps:destroy myapp --force
     """
     c = ctx()
-    apps.get(c, name)
+    _apps().get(c, name)
     if not force:
         click.echo(f" !     This destroys {name}: its containers, images, repo and config.")
         answer = click.prompt(f" !     To proceed, type the app name ({name})", default="",
                               show_default=False)
         if answer != name:
             raise click.ClickException("confirmation did not match; nothing was destroyed")
-    apps.destroy(c, name)
+    _apps().destroy(c, name)
     click.echo(f"-----> Destroyed {name}")
 
 
@@ -94,7 +103,7 @@ def rename(old: str, new: str) -> None:
     Example:
       berth apps:rename myapp myapp2
     """
-    apps.rename(ctx(), old, new)
+    _apps().rename(ctx(), old, new)
     click.echo(f"-----> Renamed {old} to {new}")
 
 
@@ -108,7 +117,7 @@ def report(name: str, fmt: str) -> None:
     Example:
       berth apps:report myapp --format json
     """
-    data = apps.report(ctx(), name)
+    data = _apps().report(ctx(), name)
     if fmt == "json":
         emit_json(data)
     else:
