@@ -29,11 +29,14 @@ def client() -> Any:
 @contextmanager
 def errors(doing: str) -> Iterator[None]:
     import docker.errors
+    import requests.exceptions
 
     try:
         yield
     except docker.errors.DockerException as e:
         raise EngineError(f"{doing}: {e}") from None
+    except requests.exceptions.ConnectionError:  # the engine went away (stopped, restarting)
+        raise EngineError(f"{doing}: cannot reach the Docker engine") from None
 
 
 def containers(app: str | None = None, *, all: bool = True) -> list[Any]:

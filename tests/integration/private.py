@@ -68,6 +68,12 @@ class Site:
         self.server.wait(timeout=30)
         self.server = None
 
+    def destroy(self, *apps: str) -> None:
+        """Destroy apps a test made: each has a network of its own, and the engine's default
+        address pools hold only about 30 networks, shared by everyone on this engine."""
+        for app in apps:
+            self.env.berth("apps:destroy", app, "--force", check=False, timeout=120)
+
     def server_log(self) -> str:
         return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
 

@@ -63,6 +63,7 @@ def test_ten_apps_deploy_in_parallel(site: Site, tmp_path: Path):
         site.wait_converged(app, f"hello from {app}", timeout=60)
         assert [(r["version"], r["status"]) for r in site.releases(app)] == [(1, "succeeded")]
     print(f"ten parallel first deploys took {took:.1f}s")
+    site.destroy(*apps)
 
 
 def test_five_pushes_to_one_app_are_serialised(site: Site, tmp_path: Path):
