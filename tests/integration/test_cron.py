@@ -69,6 +69,7 @@ def test_cron_entries_run_on_demand_and_on_schedule(berth_env: Env, tmp_path: Pa
     # nothing is left running or lying around
     ps = berth_env.berth("apps:report", "cron1", "--format", "json").stdout
     assert [c for c in json.loads(ps)["containers"] if ".cron." in c] == []
+    berth_env.berth("apps:destroy", "cron1", "--force")
 
 
 def test_a_bad_cron_entry_refuses_the_push(berth_env: Env, tmp_path: Path):
@@ -82,3 +83,4 @@ def test_a_bad_cron_entry_refuses_the_push(berth_env: Env, tmp_path: Path):
     assert "invalid app.json cron[0].schedule" in res.stderr
     assert "hello from static" in berth_env.get("cron2")[1]
     assert json.loads(berth_env.berth("cron:list", "cron2", "--format", "json").stdout) == []
+    berth_env.berth("apps:destroy", "cron2", "--force")

@@ -50,10 +50,10 @@ def wait_lines(env: Env, app: str, ok, *args: str, timeout: float = 60) -> list:
     raise AssertionError(f"log condition never met; last lines: {lines[-10:]}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server_restart(berth_env: Env) -> Iterator:
-    """Restart `berth server` (TERM, then a new one); the last replacement is stopped at the
-    end of the module, and a fresh one is left for the session's other tests."""
+    """Restart `berth server` (TERM, then a new one). The replacement serves the rest of the
+    session and is stopped at its end, before the berth_env fixture cleans up."""
     procs: list[subprocess.Popen[bytes]] = []
 
     def restart() -> None:
@@ -122,6 +122,8 @@ def test_logs_merge_containers_and_survive_redeploy_and_server_restart(
     assert any(t.endswith(" v1") for t in texts) and any(t.endswith(" v2") for t in texts)
     files = list((berth_env.root / "logs" / "apps" / "logs1").glob("app.log*"))
     assert files and all(oct(f.stat().st_mode & 0o777) == "0o600" for f in files)
+    berth_env.berth("apps:destroy", "logs1", "--force")  # its network goes too
+    assert not (berth_env.root / "logs" / "apps" / "logs1").exists()
 
 
 def test_logs_follow_over_ssh_stops_when_the_client_goes(berth_env: Env, tmp_path: Path):
@@ -147,6 +149,7 @@ def test_logs_follow_over_ssh_stops_when_the_client_goes(berth_env: Env, tmp_pat
     while time.monotonic() < deadline and _session_processes(berth_env):
         time.sleep(0.2)
     assert not _session_processes(berth_env)
+    berth_env.berth("apps:destroy", "logs2", "--force")
 
 
 def _session_processes(env: Env) -> list[str]:
@@ -189,3 +192,4 @@ def test_router_access_log_and_build_output(berth_env: Env, tmp_path: Path):
     assert missing.returncode == 3 and "v9" in missing.stderr
     bad = berth_env.berth("logs", "logs3", "-p", "../x", check=False)
     assert bad.returncode == 2 and "invalid -p" in bad.stderr
+    berth_env.berth("apps:destroy", "logs3", "--force")

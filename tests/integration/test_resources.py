@@ -80,6 +80,7 @@ def test_limits_reach_the_cgroup_on_the_next_deploy(berth_env: Env, tmp_path: Pa
     assert [e["action"] for e in evs if e["action"].startswith("resource.")] == [
         "resource.limit", "resource.limit", "resource.reserve", "resource.limit-clear",
         "resource.reserve-clear"]
+    berth_env.berth("apps:destroy", "res1", "--force")
 
 
 def test_build_limits_apply_to_build_steps(berth_env: Env, tmp_path: Path):
@@ -102,3 +103,4 @@ def test_build_limits_apply_to_build_steps(berth_env: Env, tmp_path: Path):
     web = subprocess.run(["berth", "enter", "res2", "web.1", "cat", MEM], env=berth_env.env(),
                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert int(web.stdout) > 2**40, web.stderr
+    berth_env.berth("apps:destroy", "res2", "--force")

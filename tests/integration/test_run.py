@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -27,13 +28,14 @@ def ssh_argv(env: Env, command: str, *, tty: bool) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def runapp(berth_env: Env, tmp_path_factory: pytest.TempPathFactory) -> str:
+def runapp(berth_env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     repo = make_repo(APPS / "flask", tmp_path_factory.mktemp("run") / "runapp")
     res = push(berth_env, repo, berth_env.ssh_remote("runapp"))
     assert res.returncode == 0, res.stdout + res.stderr
     berth_env.berth("config:set", "runapp", "GREETING=hi there; $(id)")
     berth_env.wait_for("runapp", "hello from flask")
-    return "runapp"
+    yield "runapp"
+    berth_env.berth("apps:destroy", "runapp", "--force")
 
 
 def test_run_returns_the_exit_code_locally_and_over_ssh(berth_env: Env, runapp: str):

@@ -66,6 +66,8 @@ def test_mounted_data_survives_redeploy_and_rollback(berth_env: Env, tmp_path: P
     assert (data / "kept.txt").exists()
     report = json.loads(berth_env.berth("storage:report", "--format", "json").stdout)
     assert "vol1-data" in report["directories"] and report["apps"]["vol1"] == []
+    berth_env.berth("apps:destroy", "vol1", "--force")
+    assert (data / "kept.txt").exists()  # destroying the app keeps its data
 
 
 def test_paths_are_checked_and_outside_paths_need_the_flag(berth_env: Env, tmp_path: Path):
