@@ -184,6 +184,10 @@ def reconcile(ctx: Ctx, *, apply_routes: bool = True) -> list[Action]:
     actions = plan(facts)
     if actions:
         act(ctx, actions, rels)
+    from berth import leftovers
+
+    for path in leftovers.sweep(ctx):  # checkouts and build logs of deploys that died
+        ctx.out(f"reconcile: removed {path.name}, left by a deploy that ended early")
     hooks.fire(ctx, "reconcile")  # plugins heal their own parts (add-on services ...)
     if apply_routes:
         routing.apply(ctx)

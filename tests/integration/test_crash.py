@@ -231,6 +231,10 @@ def test_deploy_killed_at_each_stage_heals(site: Site, made: list[str], tmp_path
     if stage == "build":  # the engine cancelled the build and removed its container
         wait_until("the build container to go", lambda: not build_containers(token),
                    timeout=60)
+    root = site.env.root
+    wait_until("the dead deploy's checkout and build log to be swept", lambda: not [
+        *root.joinpath("builds").glob(f"{app}-????????"),
+        *root.joinpath("logs", "builds", app).glob(".pending-*")], timeout=30)
     if stage == "started":
         assert "reconcile: fail kd-started v2" in site.server_log()
     # and the app deploys normally afterwards
