@@ -48,13 +48,66 @@ def containers(app: str | None = None, *, all: bool = True) -> list[Any]:
 
 
 def ensure_network(name: str, labels: dict[str, str]) -> None:
+    """A bridge network per app. Its /24 comes from berth's own pool (BERTH_NETWORK_POOL,
+    default 10.213.0.0/16): Docker's default pools hold only about 30 networks."""
     import docker.errors
 
     with errors(f"creating network {name}"):
         try:
             client().networks.get(name)
+            return
         except docker.errors.NotFound:
-            client().networks.create(name, driver="bridge", labels=labels)
+            pass
+        for subnet in free_subnets():
+            ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
+            try:
+                client().networks.create(name, driver="bridge", labels=labels, ipam=ipam)
+                return
+            except docker.errors.APIError as e:
+                if "already exists" in str(e):
+                    return
+                if "overlap" not in str(e):
+                    raise
+        client().networks.create(name, driver="bridge", labels=labels)
+
+
+def free_subnets(limit: int = 20) -> list[str]:
+    """Candidate /24s of the pool that no Docker network or host route uses yet."""
+    import ipaddress
+    import os
+
+    pool = ipaddress.ip_network(os.environ.get("BERTH_NETWORK_POOL", "10.213.0.0/16"))
+    used = [ipaddress.ip_network(c["Subnet"], strict=False)
+            for n in client().api.networks()
+            for c in ((n.get("IPAM") or {}).get("Config") or []) if c.get("Subnet")]
+    used += host_routes()
+    out = []
+    for subnet in pool.subnets(new_prefix=max(24, pool.prefixlen)):
+        if not any(subnet.overlaps(u) for u in used if u.version == subnet.version):
+            out.append(str(subnet))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def host_routes() -> list[Any]:
+    import ipaddress
+    import socket
+    import struct
+
+    routes = []
+    try:
+        with open("/proc/net/route") as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                dest = socket.inet_ntoa(struct.pack("<I", int(parts[1], 16)))
+                mask = socket.inet_ntoa(struct.pack("<I", int(parts[7], 16)))
+                if dest != "0.0.0.0":
+                    routes.append(ipaddress.ip_network(f"{dest}/{mask}", strict=False))
+    except (OSError, ValueError, IndexError, StopIteration):
+        pass
+    return routes
 
 
 def remove_network(name: str) -> None:
