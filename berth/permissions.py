@@ -79,11 +79,22 @@ def needed(command: str) -> str | None:
     return None
 
 
-def first_positional(args: list[str]) -> str | None:
-    for a in args:
-        if not a.startswith("-"):
-            return a
-    return None
+def app_argument(command: str, args: list[str]) -> str | None:
+    """The app a command names, found by parsing its arguments the way the command will
+    (so `logs -n 50 myapp` names myapp, not 50)."""
+    import click
+
+    from berth.cli.main import cli
+
+    cmd = cli.get_command(click.Context(cli), command)
+    if cmd is None:
+        return None
+    try:
+        parsed = cmd.make_context(command, list(args), resilient_parsing=True)
+    except click.ClickException:
+        return None
+    value = parsed.params.get("app", parsed.params.get("name"))
+    return value if isinstance(value, str) else None
 
 
 def authorize(ctx: Ctx, argv: list[str]) -> None:
@@ -96,7 +107,7 @@ def authorize(ctx: Ctx, argv: list[str]) -> None:
     rest = argv[1:]
     if need is None or "--global" in rest or any(a.startswith("--allow-host") for a in rest):
         raise denied()
-    app = first_positional(rest)
+    app = app_argument(argv[0], rest)
     if app is None:
         raise denied()
     require_app(ctx, app, need)

@@ -59,3 +59,14 @@ def test_rule_tables_name_only_real_or_planned_commands():
     assert len(groups) == len(permissions.READ) + len(permissions.DEPLOY) + \
         len(permissions.MANAGE)
     assert {"config:set", "releases", "apps:report"} <= set(COMMANDS) & groups
+
+
+@pytest.mark.parametrize("argv", [["logs", "-n", "50", "mine"], ["logs", "mine", "-n", "5"],
+                                  ["apps:report", "--format", "json", "mine"]])
+def test_app_found_after_options_with_values(ctx, argv):
+    permissions.authorize(as_(ctx, "bob"), argv)
+
+
+def test_option_value_naming_an_app_does_not_grant(ctx):
+    with pytest.raises(PermissionDenied):
+        permissions.authorize(as_(ctx, "bob"), ["logs", "-n", "mine", "theirs"])
