@@ -76,9 +76,10 @@ def write_version(repo: Path, app: str, version: str, extra: str = "") -> None:
 class Push:
     """A `git push` over SSH in the background, its output collected line by line."""
 
-    def __init__(self, env: Env, repo: Path, app: str) -> None:
+    def __init__(self, env: Env, repo: Path, app: str, *, http: bool = False) -> None:
+        remote = env.http_remote(app) if http else env.ssh_remote(app)
         self.proc = subprocess.Popen(
-            ["git", "push", "--force", env.ssh_remote(app), "main:main"], cwd=repo,
+            ["git", "push", "--force", remote, "main:main"], cwd=repo,
             env=env.git_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -266,6 +267,25 @@ def test_server_killed_at_each_stage_of_a_deploy(site: Site, made: list[str],
     site.wait_converged(app, f"hello from {app} v2")
     assert [(r["version"], r["status"]) for r in site.releases(app)] == \
         [(1, "succeeded"), (2, "succeeded")]
+
+
+def test_server_killed_under_an_http_push(site: Site, made: list[str], tmp_path: Path):
+    """Git over HTTP runs under `berth server`: killing the server ends that push's deploy
+    too (its output has nowhere to go). Whichever release the store kept serves, alone."""
+    app = "ks-http"
+    made.append(app)
+    repo = deployed_app(site, tmp_path, app)
+    write_version(repo, app, "v2")
+    push = Push(site.env, repo, app, http=True)
+    wait_until(f"{app}'s new containers", lambda: next_started(site, app), timeout=120)
+    site.kill_server()
+    assert push.finish(timeout=60) != 0
+    site.start_server()
+    wait_until("the deploy to end", lambda: site.lock_free(app), timeout=60)
+    current = site.current(app)
+    site.wait_converged(app, f"hello from {app} v{current}")
+    assert [r["status"] for r in site.releases(app)] == \
+        ["succeeded", "succeeded" if current == 2 else "failed"]
 
 
 def test_lock_of_a_killed_deploy_frees_the_next_one_at_once(site: Site, made: list[str],
