@@ -219,14 +219,24 @@ def test_redis_link_survives_redeploy_and_connects_over_ssh(berth_env: Env, tmp_
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "hi there"
 
+    # a linked app renamed: the service follows it to its new network, the old one goes
+    env.berth("apps:rename", "rapp", "rapp2")
+    assert request(env, "rapp2", "GET", "/redis/greeting") == (200, "hi there")
+    name = container_name(env, "redis", "cache")
+    prefix = name.split(".svc.")[0]
+    nets = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                             name).stdout)
+    assert f"{prefix}-rapp2" in nets and f"{prefix}-rapp" not in nets
+    assert docker("network", "inspect", f"{prefix}-rapp").returncode != 0
+
     # apps:destroy of a linked app unlinks it (the service leaves its network first)
-    env.berth("apps:destroy", "rapp", "--force")
+    env.berth("apps:destroy", "rapp2", "--force")
     assert json.loads(env.berth("redis:info", "cache", "--format", "json").stdout)["links"] == []
     env.berth("redis:destroy", "cache", "--force")
 
 
-def test_mysql_link_with_alias_and_data_after_a_stop(berth_env: Env,
-                                                               services_app: str):
+def test_mysql_link_with_alias_and_data_after_a_stop(berth_env: Env, services_app: str,
+                                                     tmp_path: Path):
     env, app = berth_env, services_app
     env.berth("mysql:create", "shop-db")
     bad = env.berth("mysql:link", "shop-db", app, "--alias", "my-sql", check=False)
@@ -241,6 +251,18 @@ def test_mysql_link_with_alias_and_data_after_a_stop(berth_env: Env,
     name = container_name(env, "mysql", "shop-db")
     assert docker("stop", name).returncode == 0
     eventually(env, app, "GET", "/mysql", want="order-1", timeout=60)
+    # export and import over SSH, streamed through the connection
+    dump = tmp_path / "shop.sql"
+    with open(dump, "wb") as f:
+        res = subprocess.run([*ssh_argv(env), "-T", "root@127.0.0.1", "mysql:export shop-db"],
+                             stdout=f, stdin=subprocess.DEVNULL, timeout=120)
+    assert res.returncode == 0 and b"INSERT INTO `notes`" in dump.read_bytes()
+    assert request(env, app, "POST", "/mysql", "order-2")[0] == 200
+    with open(dump, "rb") as f:
+        res = subprocess.run([*ssh_argv(env), "-T", "root@127.0.0.1", "mysql:import shop-db"],
+                             stdin=f, capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert request(env, app, "GET", "/mysql") == (200, "order-1")
     env.berth("mysql:unlink", "shop-db", app)
     env.berth("mysql:destroy", "shop-db", "--force")
 
