@@ -67,7 +67,7 @@ def install(ctx: Ctx, source: str) -> manager.PluginInfo:
         raise NotFound(f"no directory {source!r}")
     else:
         name = _install_module(ctx, source)
-    manager.reset()
+    manager.changed(ctx.paths.root)
     return find(ctx, name)
 
 
@@ -173,7 +173,7 @@ def set_enabled(ctx: Ctx, name: str, enabled: bool) -> manager.PluginInfo:
         events.record(ctx.conn, actor=ctx.actor, app=None,
                       action="plugin.enable" if enabled else "plugin.disable",
                       details={"plugin": name})
-    manager.reset()
+    manager.changed(ctx.paths.root)
     return find(ctx, name)
 
 
@@ -192,7 +192,7 @@ def uninstall(ctx: Ctx, name: str) -> None:
                       details={"plugin": name})
     if info.kind == "shell":
         shutil.rmtree(plugins_dir(ctx) / name, ignore_errors=True)
-    manager.reset()
+    manager.changed(ctx.paths.root)
 
 
 # ------------------------------------------------------------------------------- trigger

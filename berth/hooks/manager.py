@@ -69,9 +69,31 @@ class Manager:
     pm: pluggy.PluginManager
     plugins: dict[str, PluginInfo]
     shell_dirs: dict[str, Path]  # enabled shell plugins
+    stamp: int = 0
 
 
 _cache: dict[Path, Manager] = {}
+STAMP = ".changed"  # ROOT/plugins/.changed, touched by every plugin:* change
+
+
+def stamp_path(root: Path) -> Path:
+    return root / "plugins" / STAMP
+
+
+def _stamp(root: Path) -> int:
+    try:
+        return stamp_path(root).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def changed(root: Path) -> None:
+    """Tell every berth process (a running `berth server` too) to load plugins again."""
+    path = stamp_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    os.utime(path, ns=(time.time_ns(), time.time_ns()))
+    reset()
 
 
 def hook_names() -> list[str]:
@@ -98,8 +120,10 @@ def get(root: Path | None = None) -> Manager:
 
         root = default_root()
     key = root.resolve() if root.exists() else root
-    if key not in _cache:
+    stamp = _stamp(root)
+    if key not in _cache or _cache[key].stamp != stamp:
         _cache[key] = load(root)
+        _cache[key].stamp = stamp
     return _cache[key]
 
 

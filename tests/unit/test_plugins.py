@@ -301,3 +301,25 @@ def test_trigger_checks_hook_and_arguments(ctx: Ctx, tmp_path: Path) -> None:
     assert plugins.trigger(ctx, "post_config_update", ["web", "A", "B"]) is None
     assert out.read_text() == "web A B\n"
     assert plugins.trigger(ctx, "builders", []) == {"builders": ["dockerfile", "buildpack"]}
+
+
+def test_a_long_running_process_sees_plugin_changes(ctx: Ctx, tmp_path: Path) -> None:
+    """`berth server` keeps its manager: plugin:* changes touch a stamp it checks."""
+    from berth import plugins
+
+    before = manager.get(ctx.paths.root)
+    assert manager.get(ctx.paths.root) is before  # cached while nothing changes
+    src = tmp_path / "late"
+    (src / "hooks").mkdir(parents=True)
+    (src / "hooks" / "reconcile").write_text("#!/bin/sh\n")
+    (src / "hooks" / "reconcile").chmod(0o755)
+    plugins.install(ctx, str(src))
+    assert "late" in manager.get(ctx.paths.root).shell_dirs
+    plugins.set_enabled(ctx, "late", False)
+    assert "late" not in manager.get(ctx.paths.root).shell_dirs
+    stamp = ctx.paths.root / "plugins" / ".changed"
+    assert "late" in {p.name for p in plugins.all_plugins(ctx)}  # the stamp is no plugin
+    cached = manager.get(ctx.paths.root)
+    later = stamp.stat().st_mtime_ns + 10**9
+    os.utime(stamp, ns=(later, later))  # as another process's plugin:* change does
+    assert manager.get(ctx.paths.root) is not cached
