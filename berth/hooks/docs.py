@@ -135,6 +135,10 @@ Install it with `berth plugin:install ./deploy-freeze` (copied to `ROOT/plugins/
 | `berth plugin:uninstall NAME` | remove what `plugin:install` added |
 | `berth plugin:trigger HOOK [ARGS...]` | call a hook by hand and print what it returned |
 
+Every berth command loads plugins when it starts; a running `berth server` loads them again
+after any `plugin:*` change. A package newly installed with pip reaches the server when it
+restarts (or at the next `plugin:*` change).
+
 Set `BERTH_TRACE_HOOKS=1` to see every hook call on stderr:
 
 ```
