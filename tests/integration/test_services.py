@@ -281,3 +281,28 @@ def test_service_input_is_checked(berth_env: Env):
     res = env.berth("redis:create", "x1", "--image", "no-such/image:1", check=False)
     assert res.returncode == 2 and "berth never pulls" in res.stderr
     assert "weak" not in env.berth("postgres:list").stdout
+
+
+def test_service_data_survive_a_killed_server_and_container(tmp_path: Path):
+    """A root of its own, so its `berth server` can be killed: the service container and its
+    data do not depend on the server; a new server's reconciler restarts a dead service."""
+    from tests.integration.private import private_site, wait_until
+
+    with private_site(tmp_path) as site:
+        env = site.env
+        env.berth("redis:create", "keep")
+        env.berth("redis:connect", "keep", input="SET survivor yes\n")
+        name = container_name(env, "redis", "keep")
+        site.kill_server()
+        # the service outlives the server (it is the engine's container, not the server's)
+        assert docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true"
+        assert docker("kill", name).returncode == 0
+        time.sleep(2)  # no server: nothing brings it back
+        assert docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "false"
+        site.start_server()
+        wait_until("the reconciler to restart the service", lambda: docker(
+            "inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true", timeout=30)
+        got = env.berth("redis:connect", "keep", input="GET survivor\n").stdout
+        assert got.strip() == "yes"
+        assert "reconcile: start redis service keep" in site.server_log()
+        env.berth("redis:destroy", "keep", "--force")
