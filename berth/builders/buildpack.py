@@ -24,6 +24,7 @@ build context only (``.berth.Dockerfile``); the source tree is not written to.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,11 +97,19 @@ def _head(stack: str, *env: str) -> list[str]:
 
 
 def _tail(cmd: str | None) -> list[str]:
-    lines = [f"COPY --chown={APP_USER}:{APP_USER} . /app", f"USER {APP_USER}",
-             f"EXPOSE {DEFAULT_PORT}"]
+    # The code is copied last: every step before it stays cached on a code-only push (the
+    # classic builder runs a container for each metadata step it cannot take from cache).
+    lines = [f"USER {APP_USER}", f"EXPOSE {DEFAULT_PORT}"]
     if cmd:
         lines.append(f"CMD {cmd}")
-    return lines
+    return [*lines, f"COPY --chown={APP_USER}:{APP_USER} . /app"]
+
+
+def label_line(labels: dict[str, str]) -> str:
+    """All labels in one LABEL step (the engine's ``labels`` build option adds one step per
+    label); keys and values are JSON-quoted, which the Dockerfile syntax reads back as is."""
+    pairs = " ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted(labels.items()))
+    return f"LABEL {pairs}\n" if labels else ""
 
 
 def python_dockerfile(p: Plan, stack: str) -> list[str]:
@@ -185,13 +194,15 @@ class BuildpackBuilder:
         if p.language == "python" and not p.app_py and not _has_web_process(ctx.src):
             ctx.out("       warning: no app.py and no `web:` line in a Procfile: "
                     "the image has no default command")
-        extra = {DOCKERFILE_NAME: render_dockerfile(p, stack), ".dockerignore": dockerignore_text()}
+        labels = build_labels(ctx, self.name, buildpack=p.language)
+        text = render_dockerfile(p, stack) + label_line(labels)
+        extra = {DOCKERFILE_NAME: text, ".dockerignore": dockerignore_text()}
         exclude = context_excludes(ctx.src, EXCLUDE)
         with context_tar(ctx.src, dockerfile=DOCKERFILE_NAME, extra_files=extra,
                          exclude=exclude) as tar:
             return run_build(
                 api, out=ctx.out, tag=ctx.image_tag, fileobj=tar, dockerfile=DOCKERFILE_NAME,
-                labels=build_labels(ctx, self.name, buildpack=p.language),
+                labels={},  # in the Dockerfile's one LABEL step
                 buildargs=ctx.build_args, limits=container_limits(ctx.memory, ctx.cpus),
                 nocache=ctx.no_cache, what=ctx.image_tag,
             )

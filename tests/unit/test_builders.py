@@ -101,11 +101,11 @@ def test_python_requirements_dockerfile() -> None:
     assert "    PATH=/opt/venv/bin:$PATH \\" in ls
     # the dependency layer sees requirements.txt only, the code comes after
     order = [ls.index(x) for x in ("COPY requirements.txt /app/",
-                                   "RUN pip install -r requirements.txt",
-                                   "COPY --chown=app:app . /app", "USER app")]
+                                   "RUN pip install -r requirements.txt", "USER app",
+                                   "EXPOSE 5000", 'CMD ["python", "app.py"]')]
     assert order == sorted(order)
-    assert ls[-1] == 'CMD ["python", "app.py"]'
-    assert "EXPOSE 5000" in ls
+    # the code comes last, so every step before it is cached on a code-only push
+    assert ls[-1] == "COPY --chown=app:app . /app"
 
 
 def test_python_without_app_py_has_no_cmd() -> None:
@@ -139,8 +139,8 @@ def test_node_dockerfile_with_lock() -> None:
     i = ls.index("COPY --chown=app:app package.json package-lock.json /app/")
     assert ls[i + 1] == "RUN npm ci --omit=dev"
     assert ls.index("USER app") < i  # dependencies installed as app
-    assert ls.index("COPY --chown=app:app . /app") > i + 1
-    assert ls[-1] == 'CMD ["npm", "start"]'
+    assert ls.index('CMD ["npm", "start"]') > i + 1
+    assert ls[-1] == "COPY --chown=app:app . /app"
     assert "    NODE_ENV=production \\" in ls
 
 
@@ -155,8 +155,9 @@ def test_node_dockerfile_without_lock() -> None:
 def test_static_dockerfile(public: bool, root: str) -> None:
     ls = lines(render_dockerfile(Plan("static", public=public), "berth/stack-static:bookworm"))
     assert ls[0] == "FROM berth/stack-static:bookworm"
-    assert ls[-1] == ('CMD ["sh", "-c", "exec busybox httpd -f -v -p \\"$PORT\\" -h '
+    assert ls[-2] == ('CMD ["sh", "-c", "exec busybox httpd -f -v -p \\"$PORT\\" -h '
                       f'{root}"]')
+    assert ls[-1] == "COPY --chown=app:app . /app"
     assert "USER app" in ls
 
 
@@ -305,9 +306,12 @@ def test_buildpack_build_sends_generated_files(tmp_path: Path) -> None:
     assert call["tag"] == "berth/app-web:v1" and call["dockerfile"] == ".berth.Dockerfile"
     assert call["buildargs"] == {"A": "1"}
     assert call["container_limits"]["memory"] == 2**30
-    assert call["labels"]["berth.buildpack"] == "python"
+    assert call["labels"] == {}  # all of them in one LABEL step of the Dockerfile
     ctxfiles = call["context"]
     assert ctxfiles[".berth.Dockerfile"].startswith(b"FROM berth/stack-python:bookworm\n")
+    last = ctxfiles[".berth.Dockerfile"].decode().splitlines()[-1]
+    assert last == ('LABEL "berth.app"="web" "berth.builder"="buildpack" '
+                    '"berth.buildpack"="python"')
     assert ctxfiles[".dockerignore"] == b".berth.Dockerfile\n.dockerignore\n"
     assert {"app.py", "requirements.txt", "Procfile"} <= set(ctxfiles)
     assert not any(n.startswith((".git", ".venv", "__pycache__")) for n in ctxfiles)
@@ -342,3 +346,9 @@ def test_dockerfile_build(tmp_path: Path) -> None:
     call = api.calls[0]
     assert call["dockerfile"] == "Dockerfile" and call["labels"]["berth.builder"] == "dockerfile"
     assert set(call["context"]) == {"Dockerfile", "server.py", ".dockerignore"}
+
+
+def test_label_line_quotes_every_pair() -> None:
+    assert buildpack.label_line({}) == ""
+    line = buildpack.label_line({"berth.git-sha": "ab12", "berth.app": 'a "b"'})
+    assert line == 'LABEL "berth.app"="a \\"b\\"" "berth.git-sha"="ab12"\n'
