@@ -132,6 +132,7 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
 
 def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
     import docker.errors
+    import requests.exceptions
 
     client = engine.client()
     for a in actions:
@@ -162,6 +163,8 @@ def act(ctx: Ctx, actions: list[Action], rels: dict[str, Release]) -> None:
                 c.start()
         except docker.errors.DockerException as e:
             ctx.out(f"reconcile: {a.kind} {a.name} failed: {e}")
+        except requests.exceptions.ConnectionError:  # the engine went away (a restart)
+            ctx.out(f"reconcile: {a.kind} {a.name} failed: cannot reach the Docker engine")
 
 
 def fail_interrupted(ctx: Ctx, app_name: str, version: int) -> None:

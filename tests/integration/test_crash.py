@@ -466,5 +466,6 @@ def test_engine_restart_brings_apps_back_with_fresh_routes(site: Site, made: lis
     site.wait_converged(app, f"hello from {app} v1", timeout=120)
     (after,) = site.containers(app)
     assert f"{after['ip']}:5000" in caddy_dials(site)  # routes follow the (new) address
-    assert server.poll() is None  # the server rode out the engine's absence
+    assert server.poll() is None  # the server rode out the engine's absence, saying so
+    assert "reconcile failed" not in site.server_log(), site.server_log()[-3000:]
     print(f"app address before/after the engine restart: {before['ip']} / {after['ip']}")
