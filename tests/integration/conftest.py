@@ -157,6 +157,7 @@ def berth_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     sshd = start_sshd(base, env.ssh_port, auth)
     server = subprocess.Popen(["berth", "server", "--interval", "2"], env=env.env(),
                               stdout=open(base / "server.log", "w"), stderr=subprocess.STDOUT)
+    wait_listening(env.http_port, server, base / "server.log")
     try:
         yield env
     finally:
@@ -164,6 +165,19 @@ def berth_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         server.wait(timeout=30)
         sshd.terminate()
         cleanup(env)
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("berth server exited: " + log.read_text())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("berth server did not listen: " + log.read_text())
 
 
 def start_sshd(base: Path, port: int, auth: Path) -> subprocess.Popen[bytes]:
