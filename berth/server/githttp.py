@@ -78,7 +78,7 @@ class GitHandler(BaseHTTPRequestHandler):
         except BerthError as e:
             return self._deny(e.http_status, str(e))
         if self.command == "POST" and m.group(2) == "/git-receive-pack":
-            with push_lock(self.root, app) as handed:
+            with push_lock(self.root, app, user) as handed:
                 return self._cgi(app, m.group(2), url.query, user, handed)
         self._cgi(app, m.group(2), url.query, user)
 
@@ -176,7 +176,8 @@ class GitHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def push_lock(root: Path, app: str) -> Iterator[tuple[int | None, dict[str, str]]]:
+def push_lock(root: Path, app: str, user: str
+              ) -> Iterator[tuple[int | None, dict[str, str]]]:
     """The app's deploy lock for the whole receive-pack request, handed down to its hook (see
     ssh.shell.push_lock). After lock-timeout the push goes ahead unlocked: its hook then waits
     itself and says plainly that it timed out."""
@@ -193,7 +194,7 @@ def push_lock(root: Path, app: str) -> Iterator[tuple[int | None, dict[str, str]
     path = app_lock_path(ctx, app)
     try:
         fd = locks.acquire(path, what=f"another deploy of {app}", timeout=timeout,
-                           holder="git over HTTP")
+                           holder=f"{user} (git over HTTP)")
     except LockTimeout:
         yield None, {}
         return
