@@ -62,6 +62,7 @@ NOT_FOUND_BODY = "no app here\n"
 DOWN_BODY = "no running web process\n"
 TOO_LARGE_BODY = "request body too large\n"
 START_TIMEOUT = 10.0
+PASSIVE_FAIL_DURATION = "1s"
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes including the final NUL
 _TEXT = {"Content-Type": ["text/plain; charset=utf-8"]}
 
@@ -171,7 +172,9 @@ def _proxy(route: Route, dials: Sequence[str]) -> dict[str, Any]:
             "try_duration": "2s",
             "try_interval": "100ms",
         },
-        "health_checks": {"passive": {"fail_duration": "5s", "max_fails": 1}},
+        # A refused dial sets an upstream aside for 1 s only: with one container, a longer
+        # spell would keep the app down after the engine has restarted it.
+        "health_checks": {"passive": {"fail_duration": PASSIVE_FAIL_DURATION, "max_fails": 1}},
         "transport": transport,
     }
 
