@@ -128,6 +128,7 @@ def test_shell_hook_aborts_a_deploy(berth_env: Env, tmp_path: Path):
         for name in ("freeze", "noisy"):
             env.berth("plugin:uninstall", name, check=False)
     assert not (env.root / "plugins" / "freeze").exists()
+    env.berth("apps:destroy", "hooked", "--force")
 
 
 def test_python_plugin_adds_a_command_and_env(berth_env: Env, tmp_path: Path):
@@ -174,3 +175,4 @@ def test_python_plugin_adds_a_command_and_env(berth_env: Env, tmp_path: Path):
     res = subprocess.run(["berth", "hello:greet", "Bo"], capture_output=True, text=True,
                          env={**env.env(), "BERTH_PLUGINS": str(src / "berth_hello")})
     assert res.stdout == "hello Bo, from a berth plugin\n"
+    env.berth("apps:destroy", "plugged", "--force")

@@ -14,6 +14,7 @@ import struct
 import subprocess
 import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -103,13 +104,14 @@ def docker(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def services_app(berth_env: Env, tmp_path_factory: pytest.TempPathFactory) -> str:
+def services_app(berth_env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The services fixture app, deployed once (its dependency layer is cached after)."""
     repo = make_repo(APPS / "services", tmp_path_factory.mktemp("svcapp") / "svcapp")
     res = push(berth_env, repo, berth_env.ssh_remote("svcapp"))
     assert res.returncode == 0, res.stdout + res.stderr
     berth_env.wait_for("svcapp", "hello from services")
-    return "svcapp"
+    yield "svcapp"
+    berth_env.berth("apps:destroy", "svcapp", "--force", check=False)
 
 
 def test_postgres_link_dump_round_trip_and_destroy(berth_env: Env, services_app: str,
