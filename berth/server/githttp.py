@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import IO, cast
 from urllib.parse import urlsplit
 
 from berth import names
@@ -147,14 +149,15 @@ class GitHandler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        while chunk := proc.stdout.read1(65536):
+        out = cast(io.BufferedReader, proc.stdout)
+        while chunk := out.read1(65536):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
         proc.wait()
         feeder.join(timeout=5)
 
-    def _feed(self, stdin, length: int, chunked: bool) -> None:  # type: ignore[no-untyped-def]
+    def _feed(self, stdin: IO[bytes], length: int, chunked: bool) -> None:
         try:
             if chunked:
                 while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
