@@ -1,0 +1,136 @@
+"""Deploys as users feel them: `git push` start -> the new content served through the router,
+beside the same image built and run by hand (bench/byhand.py).
+
+The apps are the test fixtures (tests/apps/flask, tests/apps/node) with a Procfile holding
+only the web process, so both sides build and start the same thing (no release phase)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from bench.byhand import ByHand
+from bench.env import APPS, BenchEnv, commit, make_repo, wait_until
+from bench.plan import Plan
+from bench.stats import Figure
+
+APP_FILES = {
+    "python": ("flask", "app.py", "hello from flask", "web: python app.py\n"),
+    "node": ("node", "server.js", "hello from node", "web: npm start\n"),
+}
+
+
+def timed_push(env: BenchEnv, repo: Path, app: str, text: str, *,
+               timeout: float = 600) -> tuple[float, float]:
+    """(seconds until ``text`` is served through the router, seconds the push took)."""
+    served: dict[str, float] = {}
+    errors: list[str] = []
+
+    def watch() -> None:
+        try:
+            served["at"] = wait_until(lambda: env.get(app, timeout=2), text, timeout=timeout)
+        except RuntimeError as e:
+            errors.append(str(e))
+
+    start = time.monotonic()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    env.push(repo, app, timeout=timeout)
+    pushed = time.monotonic() - start
+    watcher.join(timeout=timeout)
+    if "at" not in served:
+        raise RuntimeError(f"{app}: new content never served: {errors}")
+    return served["at"] - start, pushed
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+def _source(lang: str, work: Path, name: str) -> Path:
+    fixture, _, _, procfile = APP_FILES[lang]
+    repo = make_repo(APPS / fixture, work / name)
+    (repo / "Procfile").write_text(procfile)
+    commit(repo, "web only")
+    return repo
+
+
+def redeploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand) -> list[Figure]:
+    figures = []
+    for lang in ("python", "node"):
+        fig = Figure(
+            key=f"redeploy_{lang}", title=f"redeploy after a one-line change ({lang})",
+            unit="s", target="<= 1.3x floor; < 5 s median", value_max=5.0, ratio_max=1.3,
+            floor_title="docker build (warm) + docker run + first 200, by hand")
+        try:
+            _redeploy(env, plan, work, hand, lang, fig)
+        except Exception as e:  # one figure failing must not lose the others
+            fig.error = f"{type(e).__name__}: {e}"
+        figures.append(fig)
+    return figures
+
+
+def _redeploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand, lang: str,
+              fig: Figure) -> None:
+    _, code_file, hello, _ = APP_FILES[lang]
+    app = f"re-{lang}"
+    repo = _source(lang, work, app)
+    env.push(repo, app)  # the first deploy: dependencies cached from here on
+    floor_dir = hand.prepare(repo, work / f"{app}-hand")
+    hand.deploy(floor_dir, app, hello)  # warm the by-hand cache the same way
+    pushes = []
+    current = hello
+    for i in range(plan.reps_deploy):
+        new = f"{hello} r{i}"
+        _edit(repo / code_file, current, new)
+        _edit(floor_dir / code_file, current, new)
+        current = new
+        commit(repo, f"change {i}")
+        ours = floor = 0.0
+        for side in (("berth", "floor") if i % 2 == 0 else ("floor", "berth")):
+            if side == "berth":
+                ours, pushed = timed_push(env, repo, app, new)
+                pushes.append(pushed)
+            else:
+                hand.stop(app)
+                floor = hand.deploy(floor_dir, app, new)
+        fig.value.append(ours)
+        fig.floor.append(floor)
+    hand.stop(app)
+    fig.extra["push_wall_seconds"] = pushes
+    fig.note = ("berth: git push over SSH start -> new body through Caddy (the push itself "
+                "returns later: it keeps the old containers 2 s before retiring them)")
+
+
+def first_deploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand) -> Figure:
+    fig = Figure(key="first_deploy", title="first deploy of a new app (python, deps installed)",
+                 unit="s", target="<= 1.2x floor", ratio_max=1.2,
+                 floor_title="docker build (deps not cached) + docker run + first 200")
+    try:
+        for i in range(plan.reps_first):
+            # A requirements.txt no build has seen: pip install runs on both sides, while the
+            # stack's own layers (FROM, venv) are cached for both, as on any berth host.
+            nonce = uuid.uuid4().hex[:10]
+            app = f"first-{i}"
+            repo = _source("python", work, app)
+            (repo / "requirements.txt").write_text(f"# bench {nonce}\nflask>=3.0,<4\n")
+            commit(repo, "fresh deps")
+            floor_dir = hand.prepare(repo, work / f"{app}-hand")
+            (floor_dir / "requirements.txt").write_text(f"# bench {nonce}-hand\nflask>=3.0,<4\n")
+            ours = floor = 0.0
+            for side in (("berth", "floor") if i % 2 == 0 else ("floor", "berth")):
+                if side == "berth":
+                    ours, _ = timed_push(env, repo, app, "hello from flask")
+                else:
+                    floor = hand.deploy(floor_dir, app, "hello from flask")
+                    hand.stop(app)
+            fig.value.append(ours)
+            fig.floor.append(floor)
+            env.berth("apps:destroy", app, "--force", check=False)
+    except Exception as e:
+        fig.error = f"{type(e).__name__}: {e}"
+    fig.note = ("both sides install flask from PyPI (a requirements.txt no earlier build saw); "
+                "the stack image and its venv layer are cached for both")
+    return fig
