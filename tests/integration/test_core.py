@@ -99,7 +99,8 @@ def test_crashing_release_leaves_the_old_one_serving(berth_env: Env, tmp_path: P
     repo = make_repo(APPS / "flask", tmp_path / "crash")
     assert push(berth_env, repo, berth_env.ssh_remote("crash")).returncode == 0
     berth_env.wait_for("crash", "hello from flask")
-    (repo / "Procfile").write_text("web: python -c \"print('boom at start'); raise SystemExit(3)\"\n")
+    (repo / "Procfile").write_text(
+        "web: python -c \"print('boom at start'); raise SystemExit(3)\"\n")
     commit(repo, "broken")
     res = push(berth_env, repo, berth_env.ssh_remote("crash"))
     out = res.stdout + res.stderr
