@@ -6,6 +6,8 @@ only the web process, so both sides build and start the same thing (no release p
 
 from __future__ import annotations
 
+import statistics
+import subprocess
 import threading
 import time
 import uuid
@@ -22,9 +24,16 @@ APP_FILES = {
 }
 
 
-def timed_push(env: BenchEnv, repo: Path, app: str, text: str, *,
-               timeout: float = 600) -> tuple[float, float]:
-    """(seconds until ``text`` is served through the router, seconds the push took)."""
+#: push output lines that start each phase, as berth prints them
+MARKS = {"build": "-----> Building ", "start": "-----> Starting ",
+         "switch": "-----> Switching traffic"}
+
+
+def timed_push(env: BenchEnv, repo: Path, app: str, text: str, *, timeout: float = 600,
+               phases: list[dict[str, float]] | None = None) -> tuple[float, float]:
+    """(seconds until ``text`` is served through the router, seconds the push took). With
+    ``phases``, appends where the time went, from the push output's timestamps: transport
+    (ssh + git + hook start), build, start (containers + checks), route (switch -> served)."""
     served: dict[str, float] = {}
     errors: list[str] = []
 
@@ -37,12 +46,34 @@ def timed_push(env: BenchEnv, repo: Path, app: str, text: str, *,
     start = time.monotonic()
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    env.push(repo, app, timeout=timeout)
+    seen: dict[str, float] = {}
+    proc = subprocess.Popen(env.push_argv(app), cwd=repo, env=env.git_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    out = []
+    for line in proc.stdout:  # ends when git exits; git itself is bounded by the hook
+        out.append(line)
+        for name, mark in MARKS.items():
+            if mark in line and name not in seen:
+                seen[name] = time.monotonic() - start
+    if proc.wait(timeout=timeout) != 0:
+        raise RuntimeError(f"git push to {app} failed:\n{''.join(out)[-3000:]}")
     pushed = time.monotonic() - start
     watcher.join(timeout=timeout)
     if "at" not in served:
         raise RuntimeError(f"{app}: new content never served: {errors}")
-    return served["at"] - start, pushed
+    total = served["at"] - start
+    if phases is not None and len(seen) == len(MARKS):
+        phases.append({"transport": seen["build"], "build": seen["start"] - seen["build"],
+                       "start": seen["switch"] - seen["start"],
+                       "route": total - seen["switch"]})
+    return total, pushed
+
+
+def phase_medians(phases: list[dict[str, float]]) -> dict[str, float]:
+    if not phases:
+        return {}
+    return {k: round(statistics.median(p[k] for p in phases), 3) for k in phases[0]}
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -80,7 +111,8 @@ def _redeploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand, lang: str,
     env.push(repo, app)  # the first deploy: dependencies cached from here on
     floor_dir = hand.prepare(repo, work / f"{app}-hand")
     hand.deploy(floor_dir, app, hello)  # warm the by-hand cache the same way
-    pushes = []
+    pushes: list[float] = []
+    phases: list[dict[str, float]] = []
     current = hello
     for i in range(plan.reps_deploy):
         new = f"{hello} r{i}"
@@ -91,7 +123,7 @@ def _redeploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand, lang: str,
         ours = floor = 0.0
         for side in (("berth", "floor") if i % 2 == 0 else ("floor", "berth")):
             if side == "berth":
-                ours, pushed = timed_push(env, repo, app, new)
+                ours, pushed = timed_push(env, repo, app, new, phases=phases)
                 pushes.append(pushed)
             else:
                 hand.stop(app)
@@ -100,6 +132,7 @@ def _redeploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand, lang: str,
         fig.floor.append(floor)
     hand.stop(app)
     fig.extra["push_wall_seconds"] = pushes
+    fig.extra["phases_median_s"] = phase_medians(phases)
     fig.note = ("berth: git push over SSH start -> new body through Caddy (the push itself "
                 "returns later: it keeps the old containers 2 s before retiring them)")
 
@@ -108,6 +141,7 @@ def first_deploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand) -> Figure:
     fig = Figure(key="first_deploy", title="first deploy of a new app (python, deps installed)",
                  unit="s", target="<= 1.2x floor", ratio_max=1.2,
                  floor_title="docker build (deps not cached) + docker run + first 200")
+    phases: list[dict[str, float]] = []
     try:
         for i in range(plan.reps_first):
             # A requirements.txt no build has seen: pip install runs on both sides, while the
@@ -122,7 +156,7 @@ def first_deploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand) -> Figure:
             ours = floor = 0.0
             for side in (("berth", "floor") if i % 2 == 0 else ("floor", "berth")):
                 if side == "berth":
-                    ours, _ = timed_push(env, repo, app, "hello from flask")
+                    ours, _ = timed_push(env, repo, app, "hello from flask", phases=phases)
                 else:
                     floor = hand.deploy(floor_dir, app, "hello from flask")
                     hand.stop(app)
@@ -131,6 +165,7 @@ def first_deploy(env: BenchEnv, plan: Plan, work: Path, hand: ByHand) -> Figure:
             env.berth("apps:destroy", app, "--force", check=False)
     except Exception as e:
         fig.error = f"{type(e).__name__}: {e}"
+    fig.extra["phases_median_s"] = phase_medians(phases)
     fig.note = ("both sides install flask from PyPI (a requirements.txt no earlier build saw); "
                 "the stack image and its venv layer are cached for both")
     return fig
