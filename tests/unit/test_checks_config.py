@@ -110,6 +110,9 @@ def test_describe():
     assert checks.describe(Check(path="/h", content="ok", attempts=3, wait=1.0, timeout=5.0),
                            5000) == "GET /h for 'ok' (3 attempts, 1s apart, timeout 5s)"
     assert checks.describe(checks.DEFAULT_HTTP, 8080).startswith("any HTTP answer on port 8080")
+    # polled often (a deploy waits on it) for about a minute in all
+    default = checks.DEFAULT_HTTP
+    assert default.wait <= 0.1 and 55 <= default.attempts * default.wait <= 65
     assert checks.describe(Check(uptime=2.0), 5000) == "up for 2s without a restart"
     assert checks.describe(Check(command=("a b", "c"), attempts=1, wait=1.0, timeout=5.0),
                            5000).startswith("command 'a b' c")
