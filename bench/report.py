@@ -122,6 +122,19 @@ def update_docs(doc: Path, meta: dict[str, Any], figures: list[Figure], template
     doc.write_text(text)
 
 
+def _color(fig: Figure, get: str) -> str:
+    """Green or red by this panel's own target (ratio, or absolute value); grey if none."""
+    median = fig.summary()[get]["median"]
+    if get == "ratio":
+        ok = ((fig.ratio_max is None or median <= fig.ratio_max)
+              and (fig.ratio_min is None or median >= fig.ratio_min))
+    elif fig.value_max is not None:
+        ok = median <= fig.value_max
+    else:
+        return "#999"
+    return "#3a7" if ok else "#c54"
+
+
 def chart(path: Path, figures: list[Figure]) -> None:
     import matplotlib
 
@@ -141,7 +154,7 @@ def chart(path: Path, figures: list[Figure]) -> None:
         med = [f.summary()[get]["median"] for f in items]
         lo = [m - f.summary()[get]["min"] for m, f in zip(med, items, strict=True)]
         hi = [f.summary()[get]["max"] - m for m, f in zip(med, items, strict=True)]
-        colors = ["#3a7" if f.passed() else "#c54" for f in items]
+        colors = [_color(f, get) for f in items]
         y = range(len(items))
         ax.barh(list(y), med, xerr=[lo, hi], color=colors, capsize=3)
         for i, f in enumerate(items):
@@ -152,7 +165,8 @@ def chart(path: Path, figures: list[Figure]) -> None:
         ax.set_yticklabels(names, fontsize=8)
         ax.invert_yaxis()
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel + " (black tick: target; green met, red missed)", fontsize=8)
+        ax.set_xlabel(xlabel + " (black tick: target; green met, red missed, grey none)",
+                      fontsize=8)
         if get == "ratio":
             ax.axvline(1.0, color="grey", lw=0.8, ls="--")
     fig.tight_layout()
