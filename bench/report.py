@@ -165,7 +165,7 @@ def chart(path: Path, figures: list[Figure]) -> None:
         ax.set_yticklabels(names, fontsize=8)
         ax.invert_yaxis()
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel + " (black tick: target; green met, red missed, grey none)",
+        ax.set_xlabel(xlabel + " (tick: target; green met, red missed, grey: none)",
                       fontsize=8)
         if get == "ratio":
             ax.axvline(1.0, color="grey", lw=0.8, ls="--")
