@@ -43,7 +43,7 @@ def cli(env: BenchEnv, plan: Plan) -> list[Figure]:
         _pairs(local, plan.reps_cli, [env.exe, "apps:list"],
                [python_of(env.exe), "-c", "pass"], env.env())
         apps = env.berth("apps:list").stdout.count("\n")
-        local.note = f"with {apps} lines of apps:list output"
+        local.note = f"Measured with {apps} lines of apps:list output"
     except Exception as e:
         local.error = f"{type(e).__name__}: {e}"
     try:
