@@ -318,9 +318,31 @@ class Follower:
             if self.f is not None:
                 out += self._read()
                 self.f.close()
+                out += self._between()
             self.buf = b""
             self._open(0)
             out += self._read()
+        return out
+
+    def _between(self) -> list[str]:
+        """Files rotated in after ours and before the current one (several rotations
+        between two polls), read whole, oldest first."""
+        rotated = [self.path.with_name(f"{self.path.name}.{i}") for i in range(1, KEEP + 1)]
+        inodes = []
+        for p in rotated:
+            try:
+                inodes.append(p.stat().st_ino)
+            except FileNotFoundError:
+                inodes.append(-1)
+        newer = rotated[:inodes.index(self.ino)] if self.ino in inodes else \
+            [p for p, i in zip(rotated, inodes, strict=True) if i != -1]
+        out: list[str] = []
+        for p in reversed(newer):
+            try:
+                data = p.read_bytes()
+            except FileNotFoundError:
+                continue
+            out += [ln.decode("utf-8", errors="replace") for ln in data.split(b"\n") if ln]
         return out
 
     def _read(self) -> list[str]:

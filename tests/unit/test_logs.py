@@ -92,7 +92,7 @@ def test_follow_sees_new_lines_across_rotation(paths):
             time.sleep(0.01)
         for i in range(30):
             logs.append(paths, "a", [rec(10 + i, text=f"n{i}" + "y" * 50)], max_bytes=300)
-            time.sleep(0.005)
+            time.sleep(0.005 if i % 2 else 0.03)  # poll sees 0, 1 or several rotations
         while len(seen) < 31 and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
@@ -149,3 +149,14 @@ def test_build_logs_keep_the_newest(tmp_path, monkeypatch):
             cap.keep(v)
     names = sorted(p.name for p in (ctx.paths.logs / "builds" / "a").iterdir())
     assert names == ["v10.log", "v11.log", "v9.log"]
+
+
+def test_follower_reads_every_file_of_several_rotations_between_polls(paths):
+    logs.append(paths, "a", [rec(1, text="first")])
+    current = logs.app_files(paths, "a")[0]
+    f = logs.Follower(current, current.stat().st_size)
+    for i in range(6):  # ~3 rotations at 300 bytes, all before the next poll
+        logs.append(paths, "a", [rec(10 + i, text=f"m{i}" + "y" * 80)], max_bytes=300)
+    got = [logs.parse_line(line).text[:2] for line in f.poll()]
+    f.close()
+    assert got == [f"m{i}" for i in range(6)]
