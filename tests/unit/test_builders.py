@@ -127,9 +127,9 @@ def test_python_pyproject_snippet_reads_dependencies(tmp_path: Path) -> None:
 
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\ndependencies = ["flask>=3", "gunicorn"]\n')
-    snippet = buildpack._PYPROJECT_DEPS.replace("python3 ", f"{shutil.which('python3')} ", 1)
-    subprocess.run(["sh", "-c", snippet.replace("/tmp/", f"{tmp_path}/")], cwd=tmp_path,
-                   check=True)
+    snippet = buildpack._PYPROJECT_DEPS.replace("/tmp/", f"{tmp_path}/")
+    snippet = snippet.replace("python3 ", f"{shutil.which('python3')} ", 1)
+    subprocess.run(["sh", "-c", snippet], cwd=tmp_path, check=True)
     assert (tmp_path / "berth-requirements.txt").read_text() == "flask>=3\ngunicorn\n"
 
 
