@@ -518,14 +518,20 @@ def _caddy_message(body: bytes) -> str:
         return body.decode(errors="replace").strip()
 
 
-def admin_alive(sock: Path, *, timeout: float = 2.0) -> bool:
-    if not sock.exists():
-        return False
-    try:
-        status, _ = admin_request(sock, "GET", "/config/", timeout=timeout)
-    except RouterError:
-        return False
-    return status == 200
+def admin_alive(sock: Path, *, timeout: float = 2.0, attempts: int = 3) -> bool:
+    """Does Caddy answer on its admin socket? Caddy re-opens the socket when a load changes
+    the admin settings, so one refused connection is retried before Caddy is called dead
+    (the supervisor replaces a Caddy that is not alive)."""
+    for attempt in range(attempts):
+        if not sock.exists() and attempt == attempts - 1:
+            return False
+        try:
+            status, _ = admin_request(sock, "GET", "/config/", timeout=timeout)
+            return status == 200
+        except RouterError:
+            if attempt < attempts - 1:
+                time.sleep(0.2)
+    return False
 
 
 def read_config(root: Path) -> dict[str, Any]:
