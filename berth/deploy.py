@@ -211,15 +211,19 @@ def _runnable(ctx: Ctx, app: App, release: Release) -> dict[str, int]:
     return docker_local.runnable_types(release, counts)
 
 
+def _run_phase(ctx: Ctx, release: Release, role: str, command: str, title: str) -> int:
+    """A one-off container of the new image (release command, predeploy, postdeploy)."""
+    ctx.step(f"Running the {title}")
+    name = specs.container_name(release.app, role, release.version)
+    return docker_local.run_oneoff(release, ["/bin/sh", "-c", command], name=name, role=role,
+                                   out=ctx.out, options=runopts.for_release(ctx, release))
+
+
 def release_phase(ctx: Ctx, release: Release) -> None:
     command = release.processes.get("release")
     if not command:
         return
-    ctx.step("Running the release command")
-    name = specs.container_name(release.app, "release", release.version)
-    code = docker_local.run_oneoff(release, ["/bin/sh", "-c", command], name=name,
-                                  role="release", out=ctx.out,
-                                  options=runopts.for_release(ctx, release))
+    code = _run_phase(ctx, release, "release", command, "release command")
     if code != 0:
         raise DeployError(f"the release command failed with exit code {code}; "
                           "the previous release keeps serving")
@@ -230,11 +234,7 @@ def predeploy(ctx: Ctx, release: Release) -> None:
     script = appjson.script(release.app_json, "predeploy")
     if not script:
         return
-    ctx.step("Running the predeploy script")
-    name = specs.container_name(release.app, "predeploy", release.version)
-    code = docker_local.run_oneoff(release, ["/bin/sh", "-c", script], name=name,
-                                  role="predeploy", out=ctx.out,
-                                  options=runopts.for_release(ctx, release))
+    code = _run_phase(ctx, release, "predeploy", script, "predeploy script")
     if code != 0:
         raise DeployError(f"the predeploy script failed with exit code {code}; "
                           "the previous release keeps serving")
@@ -245,11 +245,7 @@ def postdeploy(ctx: Ctx, release: Release) -> None:
     script = appjson.script(release.app_json, "postdeploy")
     if not script:
         return
-    ctx.step("Running the postdeploy script")
-    name = specs.container_name(release.app, "postdeploy", release.version)
-    code = docker_local.run_oneoff(release, ["/bin/sh", "-c", script], name=name,
-                                  role="postdeploy", out=ctx.out,
-                                  options=runopts.for_release(ctx, release))
+    code = _run_phase(ctx, release, "postdeploy", script, "postdeploy script")
     if code != 0:
         ctx.out(f" !     the postdeploy script failed with exit code {code}; "
                 f"{release.label} is deployed and serving")
