@@ -142,10 +142,12 @@ start_server() {
 }
 
 deploy_example() {
-    local app_src=$1 key=/root/.ssh/berth_example_ed25519 work url
+    local app_src=$1 key=/root/.ssh/berth_example_ed25519 work url fingerprint
     mkdir -p /root/.ssh && chmod 700 /root/.ssh
     [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C berth-example -f "$key"
-    if ! berth ssh-keys:list --format json | grep -q '"user": "admin"'; then
+    # this key, not just any admin key: root's key may be new while berth's state is kept
+    fingerprint=$(ssh-keygen -lf "$key.pub" | cut -d' ' -f2)
+    if ! berth ssh-keys:list --format json | grep -qF "\"$fingerprint\""; then
         berth ssh-keys:add admin <"$key.pub"
     fi
     work=$(mktemp -d)
