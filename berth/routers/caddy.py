@@ -1,8 +1,9 @@
 """The default router: Caddy, driven only through its admin API.
 
-Every change is a full-config ``POST /load``: Caddy builds the new config next to the old one
-and swaps it in atomically (listeners are kept, in-flight requests finish on the old
-routes), so a route change needs no reload and a refused config leaves the old one live.
+Every route change is a full-config ``POST /load``: Caddy builds the new config next to the
+old one and swaps it in atomically, and a refused config leaves the old one live. A load
+still drops a few requests under load, so a change of containers alone (deploy, scale,
+restart) reaches Caddy through berth's resolver instead (berth/routers/resolver.py).
 
 Files, all under ``ROOT/caddy/`` (mode 0700)::
 
@@ -13,7 +14,9 @@ Files, all under ``ROOT/caddy/`` (mode 0700)::
     caddy.log       Caddy's own stdout/stderr (JSON lines)
     access.log      structured JSON access log; the logger name is ``http.log.access.APP``
                     (``http.log.access.berth`` for unknown hosts) and ``request.host`` is kept
-    applied.sha256  hash of the last config loaded, to skip identical loads
+    applied.sha256  hashes of the last config loaded (whole, and without resolver-fed
+                    upstreams), to skip identical loads
+    upstreams.json  resolver.port   the resolver's table and port
     data/ config/   Caddy's XDG data and config homes, kept inside the berth root
 
 Persistence: Caddy's autosave (``admin.config.persist``) is off and ``--resume`` is not used.
@@ -46,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.errors import RouterError
+from berth.routers import resolver
 from berth.routers.base import (
     Listeners,
     Route,
@@ -156,7 +160,25 @@ def default_maintenance_page(app: str) -> str:
             f"<h1>{app} is down for maintenance</h1><p>Please try again soon.</p>\n")
 
 
-def _proxy(route: Route, dials: Sequence[str]) -> dict[str, Any]:
+def _dynamic(app: str, dials: Sequence[str], resolver_port: int) -> dict[str, Any] | None:
+    """Upstreams found by an A lookup at berth's resolver (no reload when containers change);
+    None when the dials do not share one port."""
+    ports = {d.rsplit(":", 1)[1] for d in dials}
+    if len(ports) != 1:
+        return None
+    return {
+        "source": "a",
+        "name": resolver.name_for(app),
+        "port": ports.pop(),
+        "refresh": f"{int(resolver.REFRESH * 1000)}ms",
+        "resolver": {"addresses": [f"udp/127.0.0.1:{resolver_port}"]},
+        "dial_timeout": "200ms",
+        "versions": {"ipv4": True},
+    }
+
+
+def _proxy(route: Route, dials: Sequence[str], resolver_port: int | None = None
+           ) -> dict[str, Any]:
     transport: dict[str, Any] = {"protocol": "http", "dial_timeout": "1s"}
     if route.connect_timeout is not None:
         transport["dial_timeout"] = f"{route.connect_timeout}s"
@@ -164,8 +186,9 @@ def _proxy(route: Route, dials: Sequence[str]) -> dict[str, Any]:
         transport["read_timeout"] = f"{route.read_timeout}s"
     # X-Forwarded-For/-Proto/-Host are set by Caddy itself (no trusted proxies, so a
     # client-sent X-Forwarded-For is replaced). Websocket upgrades pass through as is.
-    return {
+    proxy: dict[str, Any] = {
         "handler": "reverse_proxy",
+        # with a resolver, the static upstreams are only the fallback for when it is down
         "upstreams": [{"dial": u} for u in dials],
         "load_balancing": {
             "selection_policy": {"policy": "round_robin"},
@@ -177,10 +200,14 @@ def _proxy(route: Route, dials: Sequence[str]) -> dict[str, Any]:
         "health_checks": {"passive": {"fail_duration": PASSIVE_FAIL_DURATION, "max_fails": 1}},
         "transport": transport,
     }
+    dynamic = _dynamic(route.app, dials, resolver_port) if resolver_port else None
+    if dynamic is not None:
+        proxy["dynamic_upstreams"] = dynamic
+    return proxy
 
 
-def _app_handlers(route: Route, dials: Sequence[str], *, https: bool = False
-                  ) -> list[dict[str, Any]]:
+def _app_handlers(route: Route, dials: Sequence[str], *, https: bool = False,
+                  resolver_port: int | None = None) -> list[dict[str, Any]]:
     """The handler chain of one app on one listener."""
     if route.maintenance:
         return [_maintenance(route)]
@@ -219,7 +246,7 @@ def _app_handlers(route: Route, dials: Sequence[str], *, https: bool = False
     if route.compression:
         chain.append({"handler": "encode", "encodings": {"zstd": {}, "gzip": {}},
                       "prefer": ["zstd", "gzip"]})
-    chain.append(_proxy(route, dials))
+    chain.append(_proxy(route, dials, resolver_port))
     return chain
 
 
@@ -297,6 +324,7 @@ def build_config(
     acme_ca: str = "",
     acme_email: str = "",
     log_dir: Path | None = None,
+    resolver_port: int | None = None,
 ) -> dict[str, Any]:
     """The full Caddy JSON config for ``routes``. Pure and deterministic.
 
@@ -305,7 +333,8 @@ def build_config(
     One server per listener: ``berth`` on ``listen``, ``berth-https`` on ``https_listen``
     when an app has TLS, ``berth-PORT`` for other ports of ``ports`` mappings. In each:
     exact hosts first, then wildcards (most specific first), then a catch-all 404.
-    Per-app access logs go to ``log_dir/APP.log`` when ``log_dir`` is given.
+    Per-app access logs go to ``log_dir/APP.log`` when ``log_dir`` is given. With
+    ``resolver_port``, each proxy also looks its upstreams up at berth's resolver.
     Raises RouterError if two apps claim the same host, or one port is both http and https.
     """
     lst = Listeners(http=listen, https=https_listen, acme_ca=acme_ca, acme_email=acme_email)
@@ -361,7 +390,8 @@ def build_config(
                           f"{port_suffix('https', https_map.host_port)}{{http.request.uri}}")
                 handle = _redirect(target, 308)
             else:
-                handle = _app_handlers(route, dials(route, m.container_port), https=https)
+                handle = _app_handlers(route, dials(route, m.container_port), https=https,
+                                       resolver_port=resolver_port)
             kind = "exact" if m.host_port == http_port else f"{m.scheme}-{m.host_port}"
             srv.add(route.app, kind, hosts, handle)
     http_servers = {s.name: s.config() for _, s in sorted(servers.items())}
@@ -430,8 +460,31 @@ def config_digest(config: dict[str, Any]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def routes_from_config(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """Read the app routes back out of a config made by :func:`build_config`."""
+def _without_fallbacks(node: Any) -> Any:
+    """``node`` minus the static upstreams of proxies that look theirs up at the resolver."""
+    if isinstance(node, list):
+        return [_without_fallbacks(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    skip = "upstreams" if "dynamic_upstreams" in node else None
+    return {k: _without_fallbacks(v) for k, v in node.items() if k != skip}
+
+
+def shape_digest(config: dict[str, Any]) -> str:
+    """Digest of what needs a reload to change: the config without resolver-fed upstreams."""
+    return config_digest(_without_fallbacks(config))
+
+
+def upstream_table(routes: Sequence[Route]) -> dict[str, list[str]]:
+    """The resolver's table: each routed app's web container addresses."""
+    return {resolver.name_for(r.app): sorted({u.rsplit(":", 1)[0] for u in r.upstreams})
+            for r in routes if r.upstreams}
+
+
+def routes_from_config(config: dict[str, Any], table: dict[str, list[str]] | None = None
+                       ) -> list[dict[str, Any]]:
+    """Read the app routes back out of a config made by :func:`build_config`; upstreams of
+    resolver-fed proxies come from ``table`` when given (the static ones may be stale)."""
     apps: dict[str, dict[str, Any]] = {}
     servers = config.get("apps", {}).get("http", {}).get("servers", {}) if config else {}
     for name in sorted(servers, key=lambda n: (n != SERVER, n)):
@@ -451,6 +504,9 @@ def routes_from_config(config: dict[str, Any]) -> list[dict[str, Any]]:
             for handler in route.get("handle", []):
                 if handler.get("handler") == "reverse_proxy":
                     dials = [u["dial"] for u in handler.get("upstreams", [])]
+                    dyn = handler.get("dynamic_upstreams")
+                    if dyn and table is not None and dyn.get("name") in table:
+                        dials = [f"{ip}:{dyn['port']}" for ip in table[dyn["name"]]]
                     entry["upstreams"] = sorted(set(entry["upstreams"]) | set(dials))
                 if handler.get("handler") == "static_response" and \
                         handler.get("status_code") == 503 and "text/html" in str(handler):
@@ -770,7 +826,17 @@ class CaddyRouter:
     def socket(self) -> Path:
         return admin_socket(self.root)
 
-    def build(self, routes: Sequence[Route]) -> dict[str, Any]:
+    @property
+    def switch_delay(self) -> float:
+        """Seconds the old containers must keep answering after an apply: Caddy may hold a
+        resolver answer that long."""
+        return resolver.REFRESH + 0.25 if self.resolver_port() else 0.0
+
+    def resolver_port(self) -> int | None:
+        return resolver.read_port(caddy_dir(self.root))
+
+    def build(self, routes: Sequence[Route], resolver_port: int | None = None
+              ) -> dict[str, Any]:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         lst = self.listeners
@@ -783,33 +849,46 @@ class CaddyRouter:
             acme_ca=lst.acme_ca,
             acme_email=lst.acme_email,
             log_dir=self.log_dir,
+            resolver_port=resolver_port,
         )
+
+    def _applied_pair(self) -> tuple[str | None, str | None]:
+        try:
+            lines = _hash_file(self.root).read_text().split()
+        except OSError:
+            lines = []
+        return (lines[0] if lines else None), (lines[1] if len(lines) > 1 else None)
 
     def applied_digest(self) -> str | None:
         """Hash of the config last loaded into the running Caddy (None if unknown)."""
-        try:
-            on_disk = _hash_file(self.root).read_text().strip() or None
-        except OSError:
-            on_disk = None
-        self._applied = on_disk
-        return on_disk
+        self._applied = self._applied_pair()[0]
+        return self._applied
 
     def apply(self, routes: Sequence[Route], *, force: bool = False) -> None:
         """Load ``routes`` into Caddy with one ``POST /load``.
 
         Skipped when the config equals the last one loaded (same hash in memory and in
-        ``applied.sha256``), unless ``force``. RouterError carries Caddy's message.
+        ``applied.sha256``), unless ``force``; also skipped when only the containers behind
+        routes changed and berth's resolver already gives out the new ones (no reload, so no
+        dropped request). RouterError carries Caddy's message.
         """
         with _locked(self.root):
             self._apply_unlocked(routes, force=force)
 
     def _apply_unlocked(self, routes: Sequence[Route], *, force: bool) -> None:
-        config = self.build(routes)
-        digest = config_digest(config)
+        port = self.resolver_port()
+        config = self.build(routes, port)
+        digest, shape = config_digest(config), shape_digest(config)
+        table = upstream_table(routes)
+        resolver.publish(_ensure_dir(self.root), table)
         # The file is re-read (cheap) because another process may have restarted Caddy,
         # which clears it; the in-memory copy alone could be stale.
-        if not force and self.applied_digest() == digest:
+        applied, applied_shape = self._applied_pair()
+        self._applied = applied
+        if not force and applied == digest:
             return
+        if not force and applied_shape == shape and resolver.answers(port, table):
+            return  # Caddy looks the new containers up; its static fallback may lag
         hash_file = _hash_file(self.root)
         try:
             load_config(self.root, config)
@@ -819,11 +898,17 @@ class CaddyRouter:
                 hash_file.unlink(missing_ok=True)
                 self._applied = None
             raise
-        _write_atomic(hash_file, digest + "\n")
+        _write_atomic(hash_file, f"{digest}\n{shape}\n")
         self._applied = digest
 
     def is_running(self) -> bool:
         return is_running(self.root)
+
+    def ensure_running(self) -> bool:
+        return ensure_running(self.root, self.listen)
+
+    def stop(self) -> bool:
+        return stop_caddy(self.root)
 
     def status(self) -> dict[str, Any]:
         """Up or not, listen address and the routes, as read back with ``GET /config/``."""
@@ -846,7 +931,11 @@ class CaddyRouter:
             report["error"] = str(e)
             return report
         servers = config.get("apps", {}).get("http", {}).get("servers", {})
-        routes = routes_from_config(config)
+        try:
+            table = json.loads(resolver.table_path(caddy_dir(self.root)).read_text())
+        except (OSError, ValueError):
+            table = None
+        routes = routes_from_config(config, table)
         report.update(
             running=True, listen=servers.get(SERVER, {}).get("listen", []),
             listeners=sorted({a for srv in servers.values() for a in srv.get("listen", [])}),

@@ -22,6 +22,7 @@ def _listen_parts(value: str) -> tuple[str, int]:
 def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
           cron_tick: float = 5.0) -> None:
     from berth import reconcile, routing
+    from berth.routers import caddy, resolver
     from berth.server import githttp, scheduler, shipper
 
     stop = threading.Event()
@@ -34,6 +35,10 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
         httpd = githttp.serve(ctx.paths.root, host, port)
         ctx.out(f"berth server: git over HTTP on {http_listen}, router on "
                 f"{settings.get(ctx.conn, 'listen')}")
+        # tells Caddy where each app's containers are, so a deploy needs no config reload
+        caddy.caddy_dir(ctx.paths.root).mkdir(mode=0o700, exist_ok=True)
+        dns = resolver.Responder(caddy.caddy_dir(ctx.paths.root), log=ctx.out)
+        dns.start()
         # app logs to disk; cron entries and one-off cleanup
         ship = None if once else shipper.start_thread(ctx.paths.root, ctx.out)
         sched = None if once else scheduler.start_thread(ctx.paths.root, ctx.out,
@@ -62,6 +67,7 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
             if ship is not None:
                 ship.shutdown()  # saves where each container's log stopped
             httpd.shutdown()
+            dns.stop()
             (ctx.paths.run / "server.pid").unlink(missing_ok=True)
 
 

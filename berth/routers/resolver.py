@@ -1,0 +1,273 @@
+"""A tiny DNS responder that tells Caddy where each app's web containers are.
+
+Caddy's config changes only when routes change (hosts, TLS, settings). A deploy, scale,
+restart or rollback changes only the containers behind a route: berth writes the new
+addresses to ``upstreams.json`` and Caddy finds them by an A lookup of
+``APP.berth.internal.`` (cached for REFRESH), with no config reload. A reload drops
+a few requests under load; this does not.
+
+The responder runs as a thread of ``berth server`` on ``127.0.0.1:PORT`` (UDP; PORT kept in
+``resolver.port`` so Caddy's config stays the same across server restarts). It answers A
+queries for names in the table (TTL 0), an empty answer for other types of a known name, and
+NXDOMAIN for the rest. When it does not answer, Caddy falls back to the static upstreams of
+the config it last loaded; so the router only skips a reload after :func:`answers` saw the
+responder give out the new table.
+
+Files under ``ROOT/caddy/``::
+
+    upstreams.json  {"NAME.": ["IP", ...]}: the whole table, replaced atomically
+    resolver.port   the UDP port the responder listens on
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+ZONE = "berth.internal."
+REFRESH = 1.0  # seconds Caddy caches an answer; old containers must serve this long after
+_A, _AAAA, _IN = 1, 28, 1
+_MAX_QUERY = 512
+
+
+def table_path(caddy_dir: Path) -> Path:
+    return caddy_dir / "upstreams.json"
+
+
+def port_path(caddy_dir: Path) -> Path:
+    return caddy_dir / "resolver.port"
+
+
+def name_for(app: str) -> str:
+    """The lookup name of an app's web containers (absolute, so no search domain applies).
+    Each berth root has its own Caddy and responder, so the app name is enough."""
+    return f"{app}.{ZONE}"
+
+
+def read_port(caddy_dir: Path) -> int | None:
+    try:
+        value = port_path(caddy_dir).read_text().strip()
+    except OSError:
+        return None
+    return int(value) if value.isdigit() and 0 < int(value) < 65536 else None
+
+
+def publish(caddy_dir: Path, table: dict[str, list[str]]) -> None:
+    """Replace the whole table atomically (readers see the old or the new one)."""
+    path = table_path(caddy_dir)
+    text = json.dumps({k: sorted(v) for k, v in sorted(table.items())}) + "\n"
+    try:
+        if path.read_text() == text:
+            return
+    except OSError:
+        pass
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# -- wire format (RFC 1035, only what A lookups need) ----------------------------------------
+
+
+def encode_name(name: str) -> bytes:
+    out = b""
+    for label in name.rstrip(".").split("."):
+        raw = label.encode("ascii")
+        if not 0 < len(raw) < 64:
+            raise ValueError(f"bad DNS label in {name!r}")
+        out += bytes([len(raw)]) + raw
+    return out + b"\0"
+
+
+def _decode_question(packet: bytes) -> tuple[str, int, int, int]:
+    """(name, qtype, qclass, end offset) of the first question; ValueError if malformed.
+    Names in queries are never compressed."""
+    pos, labels = 12, []
+    while True:
+        if pos >= len(packet):
+            raise ValueError("truncated name")
+        length = packet[pos]
+        pos += 1
+        if length == 0:
+            break
+        if length > 63 or pos + length > len(packet):
+            raise ValueError("bad label")
+        labels.append(packet[pos:pos + length].decode("ascii", "replace").lower())
+        pos += length
+    if pos + 4 > len(packet):
+        raise ValueError("truncated question")
+    qtype, qclass = struct.unpack_from("!HH", packet, pos)
+    return ".".join(labels) + ".", qtype, qclass, pos + 4
+
+
+def query(name: str, *, ident: int | None = None) -> bytes:
+    ident = random.getrandbits(16) if ident is None else ident
+    return struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0) + encode_name(name) + \
+        struct.pack("!HH", _A, _IN)
+
+
+def answer(packet: bytes, table: dict[str, list[str]]) -> bytes | None:
+    """The reply to one query packet, or None for anything that is not a plain query."""
+    if len(packet) < 12:
+        return None
+    ident, flags, qdcount = struct.unpack_from("!HHH", packet)
+    if flags & 0x8000 or (flags >> 11) & 0xF or qdcount != 1:
+        return None  # a response, not a standard query, or not exactly one question
+    try:
+        name, qtype, qclass, end = _decode_question(packet)
+    except ValueError:
+        return None
+    ips = table.get(name)
+    rcode = 3 if ips is None else 0  # NXDOMAIN for names we do not know
+    answers = b""
+    count = 0
+    if ips and qtype == _A and qclass == _IN:
+        for ip in ips:
+            try:
+                addr = socket.inet_aton(ip)
+            except OSError:
+                continue
+            # name pointer to the question (offset 12), type A, class IN, TTL 0, 4 bytes
+            answers += struct.pack("!HHHIH", 0xC00C, _A, _IN, 0, 4) + addr
+            count += 1
+    # QR, AA, keep RD; question echoed
+    out_flags = 0x8400 | (flags & 0x0100) | rcode
+    return struct.pack("!HHHHHH", ident, out_flags, 1, count, 0, 0) + packet[12:end] + answers
+
+
+def parse_answer(packet: bytes, ident: int) -> list[str] | None:
+    """The A addresses in a reply to ``ident``; None for NXDOMAIN or a reply not ours."""
+    if len(packet) < 12:
+        return None
+    rid, flags, _, ancount = struct.unpack_from("!HHHH", packet)
+    if rid != ident or not flags & 0x8000 or flags & 0xF:
+        return None
+    _, _, _, pos = _decode_question(packet)
+    out = []
+    for _ in range(ancount):
+        if packet[pos] & 0xC0 == 0xC0:
+            pos += 2
+        else:
+            while packet[pos]:
+                pos += packet[pos] + 1
+            pos += 1
+        rtype, _, _, length = struct.unpack_from("!HHIH", packet, pos)
+        pos += 10
+        if rtype == _A and length == 4:
+            out.append(socket.inet_ntoa(packet[pos:pos + 4]))
+        pos += length
+    return sorted(out)
+
+
+def lookup(port: int, name: str, *, timeout: float = 0.5) -> list[str] | None:
+    """Ask the responder on ``port`` for ``name``; None if it is not there or says NXDOMAIN."""
+    ident = random.getrandbits(16)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(("127.0.0.1", port))
+            sock.send(query(name, ident=ident))
+            reply = sock.recv(4096)
+        except OSError:
+            return None
+    try:
+        return parse_answer(reply, ident)
+    except (ValueError, struct.error, IndexError):
+        return None
+
+
+def answers(port: int | None, table: dict[str, list[str]]) -> bool:
+    """True if the responder on ``port`` gives out exactly ``table`` now."""
+    if port is None:
+        return False
+    for name, ips in table.items():
+        got = lookup(port, name)
+        if got is None or got != sorted(ips):
+            return False
+    return True
+
+
+# -- the responder ---------------------------------------------------------------------------
+
+
+class Responder:
+    """Answers from ``upstreams.json``, re-read whenever the file was replaced."""
+
+    def __init__(self, caddy_dir: Path, *, log: Callable[[str], None] = lambda _: None) -> None:
+        self.caddy_dir = caddy_dir
+        self.log = log
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._seen: tuple[int, int, int] | None = None
+        self._table: dict[str, list[str]] = {}
+        self._stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def bind(self) -> int:
+        """Listen on the remembered port, or a new one if it is taken; remember it."""
+        port = read_port(self.caddy_dir)
+        try:
+            self.sock.bind(("127.0.0.1", port or 0))
+        except OSError:
+            self.sock.bind(("127.0.0.1", 0))
+        bound = int(self.sock.getsockname()[1])
+        if bound != port:
+            path = port_path(self.caddy_dir)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_text(f"{bound}\n")
+            os.replace(tmp, path)
+        return bound
+
+    def table(self) -> dict[str, list[str]]:
+        path = table_path(self.caddy_dir)
+        try:
+            st = path.stat()
+        except OSError:
+            self._seen, self._table = None, {}
+            return self._table
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if key != self._seen:
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError):
+                return self._table  # keep the last good table
+            self._table = {str(k): [str(ip) for ip in v] for k, v in data.items()}
+            self._seen = key
+        return self._table
+
+    def serve(self) -> None:
+        self.sock.settimeout(0.5)
+        while not self._stop.is_set():
+            try:
+                packet, peer = self.sock.recvfrom(_MAX_QUERY)
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                continue
+            reply = answer(packet, self.table())
+            if reply is not None:
+                try:
+                    self.sock.sendto(reply, peer)
+                except OSError as e:
+                    self.log(f"resolver: reply failed: {e}")
+
+    def start(self) -> int:
+        port = self.bind()
+        self.thread = threading.Thread(target=self.serve, name="berth-resolver", daemon=True)
+        self.thread.start()
+        return port
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.thread is not None:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as wake:  # end recvfrom now
+                wake.sendto(b"", self.sock.getsockname())
+            self.thread.join(timeout=2)
+        self.sock.close()
