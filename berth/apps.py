@@ -8,7 +8,7 @@ from berth.errors import AlreadyExists, NotFound
 from berth.hooks import manager as hooks
 from berth.instance import prefix
 from berth.models import App
-from berth.schedulers import docker_local, specs
+from berth.schedulers import selected
 from berth.store import apps as store
 from berth.store import events, formation, releases
 from berth.store.db import transaction
@@ -42,11 +42,11 @@ def destroy(ctx: Ctx, name: str) -> None:
     with app_lock(ctx, name):
         hooks.fire(ctx, "pre_delete", app=name)
         image_ids = {r.image for r in releases.all_releases(ctx.conn, app) if r.image}
+        sched = selected(ctx, app)  # before its settings go
         with transaction(ctx.conn):
             store.delete(ctx.conn, app)
             events.record(ctx.conn, actor=ctx.actor, app=name, action="app.destroy")
-        docker_local.stop_all(name)
-        engine.remove_network(specs.network_name(name))
+        sched.remove_app(name)
         _remove_images(name, image_ids)
         gitrepo.remove(ctx.paths.repo(name))
         logs.remove(ctx.paths, name)
@@ -90,8 +90,7 @@ def rename(ctx: Ctx, old: str, new: str) -> None:
         cur = releases.current(ctx.conn, renamed)
         if cur is not None and cur.image:
             deploy_release(ctx, renamed, cur)
-        docker_local.stop_all(old)
-        engine.remove_network(specs.network_name(old))
+        selected(ctx, renamed).remove_app(old)
         routing.apply(ctx)
 
 

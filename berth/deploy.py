@@ -37,7 +37,8 @@ from berth.errors import BuildError, DeployError, ValidationError
 from berth.hooks import manager as hooks
 from berth.instance import prefix
 from berth.models import App, Release
-from berth.schedulers import docker_local, specs
+from berth.schedulers import selected, specs
+from berth.schedulers.base import runnable_types
 from berth.store import apps as store_apps
 from berth.store import config as store_config
 from berth.store import events, formation, releases, settings
@@ -182,9 +183,10 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
         release_phase(ctx, release)
         predeploy(ctx, release)
         ctx.step(f"Starting {release.label}")
-        new = docker_local.start(release, _runnable(ctx, app, release), policy, ctx.out,
-                                 restart_policy=ps.restart_policy(ctx, app),
-                                 stop_timeout=stop_timeout, options=runopts.load(ctx, app))
+        new = selected(ctx, app).start(release, _runnable(ctx, app, release), policy, ctx.out,
+                                       restart_policy=ps.restart_policy(ctx, app),
+                                       stop_timeout=stop_timeout,
+                                       options=runopts.load(ctx, app))
         for c in new:
             ctx.info(f"{c.name.removesuffix('.next')} started")
         switch(ctx, app, release)
@@ -200,7 +202,7 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
     ctx.step(f"Retiring old containers in {wait:g}s")
     url = routing.url_for(ctx, app.name)
     ctx.out(f"=====> Application deployed: {url}")
-    docker_local.finish(app.name, release.version, wait=wait, stop_timeout=stop_timeout)
+    selected(ctx, app).finish(app.name, release.version, wait=wait, stop_timeout=stop_timeout)
     images.prune(ctx, app)
     hooks.fire(ctx, "post_deploy", app=app.name, version=release.version, url=url)
     return releases.get(ctx.conn, app, release.version)
@@ -208,15 +210,16 @@ def deploy_release(ctx: Ctx, app: App, release: Release) -> Release:
 
 def _runnable(ctx: Ctx, app: App, release: Release) -> dict[str, int]:
     counts = formation.get(ctx.conn, app.id) or release.formation
-    return docker_local.runnable_types(release, counts)
+    return runnable_types(release, counts)
 
 
 def _run_phase(ctx: Ctx, release: Release, role: str, command: str, title: str) -> int:
     """A one-off container of the new image (release command, predeploy, postdeploy)."""
     ctx.step(f"Running the {title}")
     name = specs.container_name(release.app, role, release.version)
-    return docker_local.run_oneoff(release, ["/bin/sh", "-c", command], name=name, role=role,
-                                   out=ctx.out, options=runopts.for_release(ctx, release))
+    return selected(ctx, release.app).run_oneoff(
+        release, ["/bin/sh", "-c", command], name=name, role=role, out=ctx.out,
+        options=runopts.for_release(ctx, release))
 
 
 def release_phase(ctx: Ctx, release: Release) -> None:
@@ -269,7 +272,7 @@ def switch(ctx: Ctx, app: App, release: Release) -> None:
         except BaseException:
             with transaction(ctx.conn):
                 store_apps.set_current(ctx.conn, app, before)
-            docker_local.remove_release(app.name, release.version)
+            selected(ctx, app).remove_release(app.name, release.version)
             raise
 
 

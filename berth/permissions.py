@@ -20,7 +20,7 @@ READ = {"apps:report", "apps:exists", "config:show", "config:get", "config:expor
         "releases:info", "releases:output", "logs", "ps:report", "checks:report",
         "resource:report", "storage:list", "storage:report", "domains:report", "certs:report",
         "git:report", "cron:list", "ports:list", "events", "proxy:report", "maintenance:report",
-        "redirect:report", "http-auth:report", "tls:report"}
+        "redirect:report", "http-auth:report", "tls:report", "scheduler:report"}
 DEPLOY = {"git:from-archive", "run", "run:detached", "enter", "ps:restart", "ps:rebuild",
           "releases:rollback", "cron:run"}
 MANAGE = {"config:set", "config:unset", "config:import", "ps:scale", "ps:stop", "ps:start",

@@ -20,7 +20,8 @@ from berth import apps, checks_config, engine, names, routing, runopts
 from berth.context import Ctx
 from berth.errors import BerthError, ValidationError
 from berth.models import App, Release
-from berth.schedulers import docker_local, docker_ps, specs
+from berth.schedulers import selected, specs
+from berth.schedulers.base import PENDING, runnable_types
 from berth.store import apps as store_apps
 from berth.store import events, formation, releases
 from berth.store.db import transaction
@@ -124,28 +125,27 @@ def set_option(ctx: Ctx, app_name: str, key: str, value: str | None) -> None:
         events.record(ctx.conn, actor=ctx.actor, app=app.name, action="ps.set",
                       details={"key": key, "value": stored})
     if key == "restart-policy":
-        docker_ps.set_restart_policy(app.name, specs.restart_policy_spec(
-            stored or DEFAULT_RESTART_POLICY))
+        selected(ctx, app).set_restart_policy(app.name, stored or DEFAULT_RESTART_POLICY)
 
 
 # -- operations ---------------------------------------------------------------------------
 
 
 def _counts(ctx: Ctx, app: App, release: Release) -> dict[str, int]:
-    return docker_local.runnable_types(release, formation.get(ctx.conn, app.id)
-                                       or release.formation)
+    return runnable_types(release, formation.get(ctx.conn, app.id) or release.formation)
 
 
-def _switch_routes(ctx: Ctx, pending: list[Any], retiring: list[Any]) -> list[Any]:
+def _switch_routes(ctx: Ctx, app: App, pending: list[Any], retiring: list[Any]) -> list[Any]:
     """Put the checked pending containers into the routes and take the retiring ones out;
     returns what retires. If the router refuses, the old set is restored."""
+    sched = selected(ctx, app)
     moved: list[Any] = []
     try:
-        moved = docker_ps.promote(pending, retiring)
+        moved = sched.promote(pending, retiring)
         routing.apply(ctx)
-        docker_ps.settle(pending, moved)
+        sched.settle(pending, moved)
     except BaseException:
-        docker_ps.undo(pending, moved)
+        sched.undo(pending, moved)
         raise
     return moved
 
@@ -157,7 +157,7 @@ def _retire(ctx: Ctx, app: App, retiring: list[Any]) -> None:
               for c in retiring)
     wait = checks_config.retire_wait(ctx, app) if web else 0.0
     ctx.step(f"Retiring {len(retiring)} container(s)" + (f" in {wait:g}s" if wait else ""))
-    docker_ps.retire(retiring, wait=wait, stop_timeout=stop_timeout(ctx, app))
+    selected(ctx, app).retire(retiring, wait=wait, stop_timeout=stop_timeout(ctx, app))
 
 
 def scale(ctx: Ctx, app_name: str, wanted: dict[str, int]) -> dict[str, int]:
@@ -182,22 +182,23 @@ def scale(ctx: Ctx, app_name: str, wanted: dict[str, int]) -> dict[str, int]:
             ctx.step(f"Scaled {app.name}; this applies when the app next starts")
             return after
         old_run = _counts(ctx, app, cur)
-        new_run = docker_local.runnable_types(cur, after)
+        new_run = runnable_types(cur, after)
         slots = scale_slots(old_run, new_run)
+        sched = selected(ctx, app)
         pending: list[Any] = []
         if slots:
             ctx.step("Starting " + ", ".join(f"{t}.{i}" for t, i in slots))
-            pending = docker_local.start_slots(
+            pending = sched.start_slots(
                 cur, slots, checks_config.policy(ctx, app, cur), ctx.out,
-                suffix=docker_local.PENDING, replacing=False,
+                suffix=PENDING, replacing=False,
                 restart_policy=restart_policy(ctx, app), stop_timeout=stop_timeout(ctx, app),
                 options=runopts.load(ctx, app))
         try:
             _commit_scale(ctx, app, wanted)
         except BaseException:
-            docker_ps.undo(pending, [])
+            sched.undo(pending, [])
             raise
-        retiring = _switch_routes(ctx, pending, docker_ps.surplus(app.name, new_run))
+        retiring = _switch_routes(ctx, app, pending, sched.surplus(app.name, new_run))
         _retire(ctx, app, retiring)
         return formation.get(ctx.conn, app.id)
 
@@ -219,14 +220,13 @@ def _deployed(ctx: Ctx, app: App) -> Release:
 def _replace(ctx: Ctx, app: App, cur: Release) -> None:
     """Start a fresh set of the current release's containers, check them, move traffic to
     them and retire the old set (a zero-downtime restart; disabled checks stop old first)."""
-    old = docker_ps.process_containers(app.name)
+    sched = selected(ctx, app)
+    old = sched.process_containers(app.name)
     ctx.step(f"Starting {cur.label} of {app.name}")
-    pending = docker_local.start(cur, _counts(ctx, app, cur), checks_config.policy(ctx, app, cur),
-                                 ctx.out, suffix=docker_local.PENDING,
-                                 restart_policy=restart_policy(ctx, app),
-                                 stop_timeout=stop_timeout(ctx, app),
-                                 options=runopts.load(ctx, app))
-    _retire(ctx, app, _switch_routes(ctx, pending, old))
+    pending = sched.start(cur, _counts(ctx, app, cur), checks_config.policy(ctx, app, cur),
+                          ctx.out, suffix=PENDING, restart_policy=restart_policy(ctx, app),
+                          stop_timeout=stop_timeout(ctx, app), options=runopts.load(ctx, app))
+    _retire(ctx, app, _switch_routes(ctx, app, pending, old))
 
 
 def stop(ctx: Ctx, app_name: str) -> list[str]:
@@ -238,7 +238,7 @@ def stop(ctx: Ctx, app_name: str) -> list[str]:
             store_apps.set_setting(ctx.conn, app, STOPPED, "1")
             events.record(ctx.conn, actor=ctx.actor, app=app.name, action="ps.stop")
         ctx.step(f"Stopping {app.name}")
-        stopped = docker_ps.stop(app.name, stop_timeout=stop_timeout(ctx, app))
+        stopped = selected(ctx, app).stop(app.name, stop_timeout=stop_timeout(ctx, app))
         routing.apply(ctx)
     return stopped
 
@@ -316,7 +316,7 @@ def report(ctx: Ctx, app_name: str) -> dict[str, Any]:
     cur = releases.current(ctx.conn, app)
     counts = formation.get(ctx.conn, app.id)
     containers = []
-    for c in docker_ps.process_containers(app.name):
+    for c in selected(ctx, app).process_containers(app.name):
         lab = c.labels
         containers.append({"name": c.name, "type": lab.get(specs.LABEL_TYPE),
                            "index": int(lab.get(specs.LABEL_INDEX, "0")),
@@ -331,7 +331,7 @@ def report(ctx: Ctx, app_name: str) -> dict[str, Any]:
             "running": sum(1 for c in containers
                            if c["type"] == ptype and c["state"] == "running"),
         }
-    wanted = sum(docker_local.runnable_types(cur, counts).values()) if cur else 0
+    wanted = sum(runnable_types(cur, counts).values()) if cur else 0
     running = sum(int(p["running"]) for p in processes.values())
     return {
         "app": app.name,

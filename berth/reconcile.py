@@ -14,7 +14,8 @@ from typing import Any
 from berth import engine, locks, ps, runopts
 from berth.context import Ctx
 from berth.models import Release
-from berth.schedulers import docker_local, specs
+from berth.schedulers import specs
+from berth.schedulers.base import runnable_types
 from berth.store import apps as store_apps
 from berth.store import formation, releases
 
@@ -112,7 +113,7 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
         if rel is None or rel.image is None:
             continue
         counts = formation.get(ctx.conn, app.id) or rel.formation
-        desired[app.name] = (rel.version, docker_local.runnable_types(rel, counts))
+        desired[app.name] = (rel.version, runnable_types(rel, counts))
         rels[app.name] = rel
     actual = []
     for c in engine.containers():

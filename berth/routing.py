@@ -1,6 +1,7 @@
 """Routes for every app, computed from the store (hosts, ports, TLS, proxy settings) and the
-engine (upstreams), applied to the selected router (settings key ``router``: caddy or nginx)
-as one full table under one lock so two deploys never undo each other.
+apps' schedulers (upstreams), applied to the selected router (settings key ``router``: caddy,
+nginx or a plugin's, any name registered through the `routers` hook) as one full table under
+one lock so two deploys never undo each other.
 
     compute(ctx)            the whole table: one Route per routed app (pure reads)
     apply(ctx)              start the router if needed, then load the table
@@ -10,6 +11,7 @@ as one full table under one lock so two deploys never undo each other.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,13 +20,13 @@ from typing import Any, TypeVar
 from berth import locks
 from berth.context import Ctx
 from berth.errors import RouterError
+from berth.models import App
 from berth.routers.base import Listeners, PortMap, Redirect, Route, listen_port, port_suffix
-from berth.schedulers import docker_local
 from berth.store import apps as store_apps
 from berth.store import settings
 from berth.store.db import transaction
 
-ROUTERS = ("caddy", "nginx")
+DEFAULT_ROUTER = "caddy"
 T = TypeVar("T")
 
 
@@ -98,8 +100,7 @@ def compute(ctx: Ctx) -> list[Route]:
     from berth.store import http_auth, ports, redirects
 
     apps = [a for a in store_apps.all_apps(ctx.conn) if a.current_release is not None]
-    current = {a.name: a.current_release for a in apps}
-    ups = docker_local.web_upstreams(current)  # type: ignore[arg-type]
+    ups = web_upstreams(ctx, apps)
     routes = []
     for app in apps:
         conf = store_apps.settings(ctx.conn, app)
@@ -137,34 +138,65 @@ def compute(ctx: Ctx) -> list[Route]:
     return sorted(routes, key=lambda r: r.app)
 
 
+def web_upstreams(ctx: Ctx, apps: list[App]) -> dict[str, list[str]]:
+    """``ip:port`` of each app's routable web containers, asked of the scheduler each app
+    uses (one call per scheduler)."""
+    from berth import schedulers
+
+    by_scheduler: dict[str, dict[str, int]] = {}
+    for app in apps:
+        name = schedulers.name_for(ctx, app)
+        by_scheduler.setdefault(name, {})[app.name] = app.current_release or 0
+    out: dict[str, list[str]] = {}
+    for name, current in sorted(by_scheduler.items()):
+        out.update(schedulers.build(ctx, name).web_upstreams(current))
+    return out
+
+
+def registered_routers(root: Path | None = None) -> dict[str, Callable[[Ctx], Any]]:
+    """{name: factory(ctx)} of every router the loaded plugins register (`routers` hook;
+    berth/routers/plugin.py for caddy and nginx)."""
+    from berth.hooks import manager
+
+    return manager.registry("routers", root)
+
+
+def check_router(name: str, root: Path | None = None) -> str:
+    """``name`` if a router is registered under it, else a ValidationError naming them."""
+    from berth.hooks import manager
+
+    return manager.registered_name("routers", name, root)
+
+
 def router_name(ctx: Ctx) -> str:
-    name = settings.get(ctx.conn, "router") or "caddy"
-    return name if name in ROUTERS else "caddy"
+    """The `router` setting; caddy when its plugin is gone (disabled, uninstalled)."""
+    name = settings.get(ctx.conn, "router") or DEFAULT_ROUTER
+    return name if name in registered_routers(ctx.paths.root) else DEFAULT_ROUTER
 
 
 def router(ctx: Ctx, name: str | None = None) -> Any:
-    """The selected router (or ``name``), set up from the settings; built by the factory
-    registered through the `routers` hook (berth/routers/plugin.py for caddy and nginx)."""
-    from berth.hooks import manager
-
+    """The selected router (or ``name``), set up from the settings by its factory."""
     name = name or router_name(ctx)
-    for _, factories in manager.collect("routers", ctx.paths.root):
-        if name in factories:
-            return factories[name](ctx)
-    raise RouterError(f"no router named {name!r} is registered")
+    factories = registered_routers(ctx.paths.root)
+    if name not in factories:
+        raise RouterError(f"no router named {name!r} is registered")
+    return factories[name](ctx)
 
 
 def ensure_running(ctx: Ctx) -> bool:
-    """Start the selected router if it is not running (True if it had to), and stop the
-    other one if it still runs (after `router:set`)."""
-    from berth.routers import caddy, nginx
-
-    lst = listeners(ctx)
-    if router_name(ctx) == "nginx":
-        caddy.stop_caddy(ctx.paths.root)
-        return nginx.ensure_running(ctx.paths.root, lst)
-    nginx.stop(ctx.paths.root)
-    return caddy.ensure_running(ctx.paths.root, lst.http)
+    """Stop every other registered router (one still runs after `router:set`; stopping one
+    that does not run costs nothing), then start the selected one if it is not running
+    (True if it had to)."""
+    selected = router_name(ctx)
+    factories = registered_routers(ctx.paths.root)
+    for name, factory in sorted(factories.items()):
+        if name == selected:
+            continue
+        try:
+            factory(ctx).stop()
+        except Exception as e:  # the selected router must start even so
+            sys.stderr.write(f" !     could not stop the {name} router: {e}\n")
+    return bool(factories[selected](ctx).ensure_running())
 
 
 def lock_path(ctx: Ctx) -> Path:

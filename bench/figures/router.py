@@ -17,12 +17,13 @@ APP = "load"
 
 def upstreams(env: BenchEnv, app: str) -> list[str]:
     """IP:port of the app's running web containers, as the router dials them."""
-    from berth.schedulers import docker_local
+    from berth import schedulers
     from berth.store import apps as store_apps
 
     ctx = env.ctx()
     found = store_apps.get(ctx.conn, app)
-    return docker_local.web_upstreams({app: found.current_release or 0}).get(app, [])
+    sched = schedulers.selected(ctx, found)
+    return sched.web_upstreams({app: found.current_release or 0}).get(app, [])
 
 
 def throughput(env: BenchEnv, plan: Plan, work: Path) -> list[Figure]:

@@ -36,6 +36,8 @@ COMMANDS = {
     "ps:restart": "berth.cli.ps:restart",
     "ps:rebuild": "berth.cli.ps:rebuild",
     "ps:set": "berth.cli.ps:set_",
+    "scheduler:set": "berth.cli.scheduler:set_",
+    "scheduler:report": "berth.cli.scheduler:report",
     "checks:set": "berth.cli.checks:set_",
     "checks:enable": "berth.cli.checks:enable",
     "checks:disable": "berth.cli.checks:disable",

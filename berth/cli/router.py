@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -9,21 +10,24 @@ import click
 from berth import apps, routing
 from berth.cli.common import ctx, emit_json, format_option
 from berth.context import Ctx
+from berth.errors import BerthError
 from berth.store import apps as store_apps
 from berth.store import events, settings
 
 
 @click.command("router:set")
-@click.argument("name", type=click.Choice(list(routing.ROUTERS)))
+@click.argument("name")
 def set_(name: str) -> None:
-    """Choose the router for this host: caddy (default) or nginx. The other one is stopped
-    and the new one started with every route.
+    """Choose the router for this host: caddy (default), nginx, or one a plugin registers
+    (`berth router:report` lists them). The other one is stopped and the new one started
+    with every route; if it fails to start, nothing changes.
 
     \b
     Example:
       berth router:set nginx
     """
     c = ctx()
+    routing.check_router(name, c.paths.root)
     if name == "nginx":
         from berth.routers import nginx
 
@@ -34,13 +38,19 @@ def set_(name: str) -> None:
         events.record(c.conn, actor=c.actor, app=None, action="router.set",
                       details={"router": name})
 
-    routing.change(c, change)
+    try:
+        routing.change(c, change)
+    except BerthError:
+        with contextlib.suppress(BerthError):
+            routing.apply(c)  # the setting is back: start the old router again at once
+        raise
     click.echo(f"-----> Router set to {name}")
 
 
 def _report(c: Ctx) -> dict:
     status = routing.router(c).status()
     status["selected"] = routing.router_name(c)
+    status["registered"] = sorted(routing.registered_routers(c.paths.root))
     status["https_listen"] = routing.listeners(c).https
     return status
 

@@ -19,8 +19,14 @@ DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,
 def validate(key: str, value: str) -> str:
     if key == "domain" and not (len(value) <= 200 and DOMAIN.fullmatch(value)):
         raise ValidationError(f"invalid domain {value!r}: a lower-case host name like example.com")
-    if key == "router" and value not in ("caddy", "nginx"):
-        raise ValidationError(f"invalid router {value!r}: caddy or nginx")
+    if key == "router":
+        from berth import routing
+
+        routing.check_router(value)
+    if key == "scheduler":
+        from berth import schedulers
+
+        schedulers.check(value)
     if key == "acme-ca" and not (value in ("", "internal") or re.fullmatch(
             r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", value)):
         raise ValidationError(f"invalid acme-ca {value!r}: an ACME directory URL "

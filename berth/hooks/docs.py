@@ -23,8 +23,8 @@ guide text in berth/hooks/docs.py. Edit those, not this file. -->
 
 A plugin reacts to what berth does (a deploy, a config change, an app's removal), adds to it
 (environment variables, route settings, builders, add-on service types) or adds commands.
-berth's own builders, router and add-on services (postgres, mysql, redis) are plugins on the
-same hooks, so anything they do a plugin can do too.
+berth's own builders, routers, scheduler and add-on services (postgres, mysql, redis) are
+plugins on the same hooks, so anything they do a plugin can do too.
 
 Plugins come in two kinds:
 
@@ -146,6 +146,38 @@ $ BERTH_TRACE_HOOKS=1 berth plugin:trigger post_deploy myapp 3 http://myapp.exam
 hook: post_deploy(app='myapp', version=3, url='http://myapp.example.com') -> deploy-freeze
 hook:   post_deploy: deploy-freeze ok (0.01s)
 ```
+
+## Schedulers and routers
+
+The `schedulers` and `routers` hooks return `{NAME: factory}`; a factory takes `ctx` and
+returns an object with the methods of `berth.schedulers.base.Scheduler` (start, finish,
+run_oneoff, web_upstreams, ... : the docstrings there say what each must do) or of
+`berth.routers.base.Router` (apply, status, ensure_running, stop). The names join the
+built-in ones: `berth scheduler:set APP NAME` (or `berth settings:set scheduler NAME` for
+every app) and `berth router:set NAME` accept any registered name and refuse others. When
+the plugin is gone, its apps fall back to `docker-local` and the router to `caddy`.
+
+```python
+# berth_audit.py: the built-in scheduler, with a line per deploy in a log
+from berth.hooks import hookimpl
+from berth.schedulers.docker_local import DockerLocal
+
+
+class Audited(DockerLocal):
+    name = "audited"
+
+    def start(self, release, formation, policy, out, **options):
+        out(f"       audit: starting {release.app} v{release.version}")
+        return super().start(release, formation, policy, out, **options)
+
+
+@hookimpl
+def schedulers():
+    return {"audited": lambda ctx: Audited()}
+```
+
+A router is kept running by `berth server` and by every route change; when another one is
+selected, berth calls its `stop()`, so two never fight over the listen port.
 
 ## Add-on service types
 

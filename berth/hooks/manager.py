@@ -2,7 +2,8 @@
 
 Plugins, in load order:
 
-    builtin     berth's own builders, router and add-ons (BUILTINS), through the same hooks
+    builtin     berth's own builders, routers, scheduler and add-ons (BUILTINS), through the
+                same hooks
     entrypoint  installed Python packages with an entry point in the group `berth.plugins`
     python      modules recorded by `plugin:install MODULE`
     env         $BERTH_PLUGINS: paths of .py files or package directories, ':'-separated
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from berth.errors import PluginError
+from berth.errors import PluginError, ValidationError
 from berth.hooks import PROJECT, shell, specs
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ ENV_VAR = "BERTH_PLUGINS"
 BUILTINS: list[tuple[str, str, bool]] = [
     ("builders", "berth.builders.plugin", False),
     ("caddy", "berth.routers.plugin", False),
+    ("schedulers", "berth.schedulers.plugin", False),
     ("addons", "berth.addons.plugin", False),
     ("postgres", "berth.addons.postgres", True),
     ("mysql", "berth.addons.mysql", True),
@@ -440,6 +442,26 @@ def collect(hook: str, root: Path | None = None) -> list[tuple[str, Any]]:
         if result:
             out.append((plugin, result))
     return out
+
+
+def registry(hook: str, root: Path | None = None) -> dict[str, Any]:
+    """{name: factory} of a registry hook that returns a dict (routers, schedulers); the
+    first plugin to register a name keeps it (built-ins load first)."""
+    found: dict[str, Any] = {}
+    for _, result in collect(hook, root):
+        for name, factory in dict(result).items():
+            found.setdefault(name, factory)
+    return found
+
+
+def registered_name(hook: str, name: str, root: Path | None = None) -> str:
+    """``name`` if a plugin registers it through ``hook`` (routers, schedulers), else a
+    ValidationError naming the registered ones."""
+    known = registry(hook, root)
+    if name not in known:
+        raise ValidationError(f"unknown {hook.removesuffix('s')} {name[:64]!r}: use one of "
+                              f"the registered {hook}: {', '.join(sorted(known))}")
+    return name
 
 
 def builders(root: Path | None = None) -> list[Any]:

@@ -8,8 +8,8 @@ Kinds of hook (the manager calls each kind its own way):
     post_*      after a change was committed; a failure is reported and logged and never undoes
                 or corrupts anything
     value       env_for_app, router_config: plugins add to or amend what berth computed
-    registry    builders, routers, addon_types, cli_commands: plugins contribute backends and
-                commands (Python only)
+    registry    builders, routers, schedulers, addon_types, cli_commands: plugins contribute
+                backends and commands (Python only)
     reconcile   called on every pass of `berth server`'s reconciler
 
 Every hook may take ``ctx`` (berth.context.Ctx: ``ctx.conn`` the store, ``ctx.paths.root``,
@@ -113,6 +113,14 @@ def routers() -> dict[str, Any] | None:
     """Routers by name: a factory ``(ctx) -> berth.routers.base.Router``; `routing.router`
     builds the selected one (`berth router:set`) from them. The built-in caddy and nginx
     routers use this hook. Python only."""
+
+
+@hookspec
+def schedulers() -> dict[str, Any] | None:
+    """Schedulers by name: a factory ``(ctx) -> berth.schedulers.base.Scheduler``;
+    `berth.schedulers.selected` builds the one an app uses (`berth scheduler:set APP NAME`,
+    else the `scheduler` setting) from them. The built-in docker-local scheduler uses this
+    hook. Python only."""
 
 
 @hookspec

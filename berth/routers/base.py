@@ -127,12 +127,23 @@ def dials(route: Route, container_port: int) -> list[str]:
 
 @runtime_checkable
 class Router(Protocol):
-    """A reverse proxy berth can drive (``caddy``, ``nginx``)."""
+    """A reverse proxy berth can drive (``caddy``, ``nginx``, or a plugin's, registered
+    through the `routers` hook). berth/routing.py keeps the selected one running and every
+    other registered one stopped."""
 
-    def apply(self, routes: Sequence[Route]) -> None:
-        """Make ``routes`` (the full table) live, atomically; raise RouterError if refused."""
+    def apply(self, routes: Sequence[Route], *, force: bool = False) -> None:
+        """Make ``routes`` (the full table) live, atomically; raise RouterError if refused.
+        ``force``: load it even if it equals the last one loaded (the proxy just started)."""
         ...
 
     def status(self) -> dict[str, Any]:
         """Report whether the proxy is up and what it routes, read back from the proxy."""
+        ...
+
+    def ensure_running(self) -> bool:
+        """Start the proxy unless it runs; True if it had to (a full apply follows)."""
+        ...
+
+    def stop(self) -> bool:
+        """Stop the proxy if it runs (another router was selected); True if it ran."""
         ...

@@ -646,6 +646,12 @@ class NginxRouter:
     def is_running(self) -> bool:
         return is_running(self.root)
 
+    def ensure_running(self) -> bool:
+        return ensure_running(self.root, self.listeners)
+
+    def stop(self) -> bool:
+        return stop(self.root)
+
     def errors(self) -> dict[str, str]:
         d = nginx_dir(self.root) / "errors"
         return {p.stem: (_read(p) or "").strip() for p in sorted(d.glob("*.txt"))} \

@@ -14,26 +14,17 @@ from berth import checks, engine
 from berth.errors import DeployError
 from berth.instance import prefix
 from berth.models import Release, RunOptions
-from berth.schedulers import specs
+from berth.schedulers import docker_ps, specs
+from berth.schedulers.base import NEXT, PENDING, RETIRING, runnable_types
 
 Out = Callable[[str], None]
 # containers named ...SUFFIX that the router never sends to: started but not yet checked
 # (a scale-up or restart), or on their way out (a scale-down or restart)
-PENDING, RETIRING = "pending", "retiring"
 UNROUTED = (f".{PENDING}", f".{RETIRING}")
 
 
-def runnable_types(release: Release, formation: dict[str, int]) -> dict[str, int]:
-    """Process types to run and how many: those with a command (or web from the image's CMD)."""
-    out = {}
-    for ptype, count in formation.items():
-        if count > 0 and (ptype in release.processes or ptype == "web"):
-            out[ptype] = count
-    return out
-
-
 def start(release: Release, formation: dict[str, int], policy: checks.Policy, out: Out, *,
-          suffix: str = "next", restart_policy: str = "unless-stopped",
+          suffix: str = NEXT, restart_policy: str = "unless-stopped",
           stop_timeout: int = 10, options: RunOptions | None = None) -> list[Any]:
     """Start the release beside what runs now and wait for its checks. On failure every new
     container is removed and DeployError says why; what ran before is untouched, except the
@@ -199,3 +190,30 @@ def web_upstreams(apps_current: dict[str, int]) -> dict[str, list[str]]:
     for ups in out.values():
         ups.sort()
     return out
+
+
+class DockerLocal:
+    """This module and docker_ps as one berth.schedulers.base.Scheduler: the built-in
+    `docker-local`, registered through the `schedulers` hook (berth/schedulers/plugin.py)."""
+
+    name = "docker-local"
+    start = staticmethod(start)
+    start_slots = staticmethod(start_slots)
+    finish = staticmethod(finish)
+    remove_release = staticmethod(remove_release)
+    run_oneoff = staticmethod(run_oneoff)
+    web_upstreams = staticmethod(web_upstreams)
+    process_containers = staticmethod(docker_ps.process_containers)
+    surplus = staticmethod(docker_ps.surplus)
+    promote = staticmethod(docker_ps.promote)
+    settle = staticmethod(docker_ps.settle)
+    undo = staticmethod(docker_ps.undo)
+    retire = staticmethod(docker_ps.retire)
+    stop = staticmethod(docker_ps.stop)
+
+    def set_restart_policy(self, app: str, policy: str) -> int:
+        return docker_ps.set_restart_policy(app, specs.restart_policy_spec(policy))
+
+    def remove_app(self, app: str) -> None:
+        stop_all(app)
+        engine.remove_network(specs.network_name(app))

@@ -22,9 +22,7 @@ from typing import Any
 
 from berth import engine
 from berth.schedulers import specs
-from berth.schedulers.docker_local import RETIRING
-
-NEXT = "next"
+from berth.schedulers.base import NEXT, RETIRING
 
 
 def process_containers(app: str) -> list[Any]:

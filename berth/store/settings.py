@@ -9,6 +9,7 @@ DEFAULTS = {
     "listen": ":80",
     "https-listen": ":443",
     "router": "caddy",
+    "scheduler": "docker-local",
     "acme-ca": "",
     "acme-email": "",
     "ca-bundle": "",

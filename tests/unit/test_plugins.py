@@ -21,7 +21,7 @@ from berth.routers.base import Route
 
 REQUIRED = {"post_create", "pre_build", "post_build", "pre_deploy", "post_deploy", "pre_delete",
             "post_delete", "post_config_update", "post_domains_update", "router_config",
-            "cli_commands", "env_for_app", "addon_types", "builders"}
+            "cli_commands", "env_for_app", "addon_types", "builders", "routers", "schedulers"}
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_builtins_register_through_the_hooks(ctx: Ctx) -> None:
 
     m = manager.get(ctx.paths.root)
     kinds = {p.name: (p.kind, p.enabled, p.error) for p in m.plugins.values()}
-    for name in ("builders", "caddy", "addons", "postgres", "mysql", "redis"):
+    for name in ("builders", "caddy", "schedulers", "addons", "postgres", "mysql", "redis"):
         assert kinds[name] == ("builtin", True, ""), name
     assert detect.BUILDER_ORDER == ["dockerfile", "buildpack"]
     assert sorted(manager.addon_types()) == ["mysql", "postgres", "redis"]

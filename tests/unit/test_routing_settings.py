@@ -1,4 +1,5 @@
-"""Router-wide settings: https-listen, router, acme-ca, acme-email are checked at the edge."""
+"""Router-wide settings: https-listen, router, scheduler, acme-ca, acme-email are checked at
+the edge (router and scheduler against the names plugins register)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,16 @@ import pytest
 
 from berth.cli.settings import validate
 from berth.errors import ValidationError
+from berth.hooks import manager
+
+
+@pytest.fixture(autouse=True)
+def root(tmp_path, monkeypatch):
+    monkeypatch.setenv("BERTH_ROOT", str(tmp_path / "root"))
+    monkeypatch.delenv("BERTH_PLUGINS", raising=False)
+    manager.reset()
+    yield
+    manager.reset()
 
 
 @pytest.mark.parametrize("key,value", [
@@ -14,6 +25,7 @@ from berth.errors import ValidationError
     ("https-listen", "[::1]:8443"),
     ("router", "caddy"),
     ("router", "nginx"),
+    ("scheduler", "docker-local"),
     ("acme-ca", ""),
     ("acme-ca", "internal"),
     ("acme-ca", "https://acme-staging-v02.api.letsencrypt.org/directory"),
@@ -28,7 +40,8 @@ def test_good_values(key: str, value: str) -> None:
 @pytest.mark.parametrize("key,value,rule", [
     ("https-listen", "443", "use \\[ADDRESS\\]:PORT"),
     ("https-listen", ":99999", "use \\[ADDRESS\\]:PORT"),
-    ("router", "traefik", "caddy or nginx"),
+    ("router", "traefik", "registered routers: caddy, nginx$"),
+    ("scheduler", "k8s", "registered schedulers: docker-local$"),
     ("acme-ca", "ftp://ca.example/dir", "ACME directory URL"),
     ("acme-ca", "https://ca.example/dir?x=$(id)", "ACME directory URL"),
     ("acme-email", "not-an-address", "an address like"),

@@ -1,5 +1,6 @@
 from berth.models import Release
-from berth.schedulers import docker_local, specs
+from berth.schedulers import specs
+from berth.schedulers.base import runnable_types
 
 
 def rel(**kw):
@@ -49,7 +50,7 @@ def test_image_cmd_used_without_procfile_entry():
 
 def test_runnable_types_skips_zero_and_unknown():
     r = rel(processes={"worker": "w"})
-    assert docker_local.runnable_types(r, {"web": 2, "worker": 0, "gone": 1}) == {"web": 2}
+    assert runnable_types(r, {"web": 2, "worker": 0, "gone": 1}) == {"web": 2}
 
 
 def test_limits_and_mounts_in_the_process_spec():
