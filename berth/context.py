@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from berth.errors import BerthError
 from berth.paths import Paths, paths
 from berth.store import db
 
@@ -26,7 +27,10 @@ class Ctx:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.paths.ensure()
+            try:
+                self.paths.ensure()
+            except OSError as e:
+                raise BerthError(f"cannot create the berth root {self.paths.root}: {e}") from None
             self._conn = db.connect(self.paths.db)
         return self._conn
 

@@ -6,14 +6,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from berth import rootdir
+
 
 def default_root() -> Path:
-    env = os.environ.get("BERTH_ROOT")
-    if env:
-        return Path(env)
-    if os.geteuid() == 0:
-        return Path("/var/lib/berth")
-    return Path.home() / ".local" / "share" / "berth"
+    return Path(rootdir.default_root())
 
 
 @dataclass(frozen=True)
@@ -22,7 +19,7 @@ class Paths:
 
     @property
     def db(self) -> Path:
-        return self.root / "berth.db"
+        return self.root / rootdir.DB_NAME
 
     @property
     def repos(self) -> Path:

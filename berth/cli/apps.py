@@ -8,7 +8,6 @@ import click
 
 from berth.cli.common import ctx, emit_json, format_option, table
 from berth.cli.common import report as show_report
-from berth.store import apps as store
 
 
 def _apps() -> ModuleType:
@@ -42,18 +41,14 @@ def list_(fmt: str) -> None:
     Example:
       berth apps:list --format json
     """
+    from berth import appslist
     from berth.permissions import visible
 
     c = ctx()
-    shown = set(visible(c, [a.name for a in store.all_apps(c.conn)]))
-    rows = [a for a in store.all_apps(c.conn) if a.name in shown]
-    if fmt == "json":
-        emit_json([{"name": a.name, "release": f"v{a.current_release}"
-                    if a.current_release else None} for a in rows])
-        return
-    click.echo("=====> My Apps")
-    for a in rows:
-        click.echo(a.name)
+    found = appslist.read(c.conn)
+    shown = set(visible(c, [name for name, _ in found]))
+    # the same text the fast entry (berth/entry.py) prints for the local root
+    click.echo(appslist.render([r for r in found if r[0] in shown], fmt), nl=False)
 
 
 @click.command()

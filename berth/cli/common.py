@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import click
 
 from berth.context import Ctx
+from berth.jsontext import dumps
 
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
                              default="text", show_default=True, help="Output format.")
@@ -19,7 +19,7 @@ def ctx() -> Ctx:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    click.echo(dumps(data))
 
 
 def table(rows: list[list[str]], headers: list[str]) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from berth import __version__
 from berth.errors import BerthError
 
 # command name -> "module:function"; the SSH shell allows exactly these minus INTERNAL
@@ -191,7 +190,9 @@ def version() -> None:
     Example:
       berth version
     """
-    click.echo(f"berth {__version__}")
+    from berth.entry import version_text
+
+    click.echo(version_text(), nl=False)  # the fast entry prints the same
 
 
 def run(args: list[str], *, prog: str = "berth", standalone: bool = True) -> int:

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from berth.errors import BerthError
+
 
 def migrations() -> list[tuple[int, str]]:
     """Numbered SQL files, in order: (number, sql)."""
@@ -20,6 +22,17 @@ def migrations() -> list[tuple[int, str]]:
 
 
 def connect(path: Path) -> sqlite3.Connection:
+    """The store at `path`, created if missing and migrated; a BerthError when it cannot be
+    opened (not a database, not readable, a directory ...)."""
+    try:
+        conn = _open(path)
+    except (OSError, sqlite3.DatabaseError) as e:
+        raise BerthError(f"cannot open the berth store {path}: {e}") from None
+    migrate(conn)
+    return conn
+
+
+def _open(path: Path) -> sqlite3.Connection:
     new = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     if new:
@@ -32,7 +45,6 @@ def connect(path: Path) -> sqlite3.Connection:
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    migrate(conn)
     return conn
 
 

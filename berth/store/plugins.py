@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from berth.store.readonly import open_ro
+
 
 @dataclass(frozen=True)
 class PluginRow:
@@ -45,11 +47,8 @@ def delete(conn: sqlite3.Connection, name: str) -> None:
 def read_only(db: Path) -> list[PluginRow]:
     """The rows, read without migrating or writing (the plugin manager runs this on every
     start, also where the database is not ours to upgrade); [] when there is none yet."""
-    if not db.exists():
-        return []
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
+    conn = open_ro(str(db), timeout=5)
+    if conn is None:
         return []
     try:
         conn.row_factory = sqlite3.Row

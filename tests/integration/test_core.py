@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import subprocess
 import threading
 import time
@@ -29,6 +30,34 @@ def test_flask_push_over_ssh_builds_releases_and_serves(berth_env: Env, tmp_path
     rel = json.loads(berth_env.berth("releases", "flask1", "--format", "json").stdout)
     assert [r["version"] for r in rel] == [1] and rel[0]["status"] == "succeeded"
     assert rel[0]["description"].startswith("Deploy ")
+    _apps_list_after_push(berth_env, "flask1", "v1")
+
+
+def _apps_list_after_push(env: Env, app: str, release: str) -> None:
+    """`berth apps:list` through the installed console script, answered by its fast entry
+    (berth/entry.py, no click), lists the pushed app, and prints the same bytes as the click
+    command locally and over SSH."""
+    script = shutil.which("berth", path=env.env()["PATH"])
+    assert script is not None
+    text = Path(script).read_text()
+    assert "from berth.entry import main" in text, "the installed berth is stale: ./install.sh"
+    listed = json.loads(env.berth("apps:list", "--format", "json").stdout)
+    assert {"name": app, "release": release} in listed
+    out = env.berth("apps:list").stdout
+    assert out == "".join(f"{line}\n" for line in
+                          ["=====> My Apps", *sorted(a["name"] for a in listed)])
+    python = text.splitlines()[0][2:].strip()  # the script's own interpreter
+    timed = subprocess.run([python, "-X", "importtime", script, "apps:list"],
+                           capture_output=True, text=True, env=env.env(), timeout=60)
+    assert timed.stdout == out and timed.returncode == 0
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in timed.stderr.splitlines()}
+    assert "berth.entry" in loaded and "click" not in loaded and "berth.cli.main" not in loaded
+    for args in (["apps:list"], ["apps:list", "--format", "json"]):
+        full = subprocess.run([python, "-m", "berth.cli.main", *args], capture_output=True,
+                              text=True, env=env.env(), timeout=60)
+        assert (full.returncode, full.stdout) == (0, env.berth(*args).stdout)
+    over_ssh = env.ssh("apps:list")
+    assert (over_ssh.returncode, over_ssh.stdout) == (0, out), over_ssh.stderr
 
 
 def test_config_round_trips_byte_for_byte(berth_env: Env, tmp_path: Path):

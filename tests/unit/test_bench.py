@@ -71,3 +71,17 @@ def test_docs_keep_their_prose_and_replace_only_the_generated_block(tmp_path: Pa
     assert "| redeploy | 2.00 s (1.50 s–2.50 s) | 1.00 s (1.00 s–1.00 s) | 2.00x" in text
     report.update_docs(doc, meta, figs, "unused")
     assert doc.read_text() == text  # idempotent
+
+
+def test_entry_of_reads_what_a_console_script_calls() -> None:
+    from bench.figures.cli import entry_of
+
+    old = ("#!/opt/berth/venv/bin/python3\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
+           "from berth.cli.main import main\nif __name__ == '__main__':\n"
+           "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+           "    sys.exit(main())\n")
+    new = ("#!/opt/berth/venv/bin/python3\nimport sys\nfrom berth.entry import main\n"
+           "if __name__ == '__main__':\n    sys.exit(main())\n")
+    assert entry_of(old) == "berth.cli.main:main (the script imports re)"
+    assert entry_of(new) == "berth.entry:main"
+    assert entry_of("#!/bin/sh\nexec true\n") == "unknown"
