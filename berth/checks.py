@@ -29,9 +29,9 @@ from berth.errors import DeployError
 CHECKED, SKIPPED, DISABLED = "checked", "skipped", "disabled"
 ALL = "_all_"
 DEFAULT_UPTIME = 1.5
-# the default web check: any HTTP answer, polled every 0.1 s for up to a minute (a refused
+# the default web check: any HTTP answer, polled every 0.05 s for up to a minute (a refused
 # connection costs nothing, and each poll saved is time the deploy waits for nothing)
-DEFAULT_HTTP = Check(type="default", path="/", timeout=2.0, attempts=600, wait=0.1)
+DEFAULT_HTTP = Check(type="default", path="/", timeout=2.0, attempts=1200, wait=0.05)
 # what an app.json check gets for a value neither it nor `checks:set` gives
 BUILTIN = {"timeout": 5.0, "attempts": 30, "wait": 1.0}
 MAX_UPTIME_POLLS = 4000

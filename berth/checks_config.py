@@ -121,8 +121,13 @@ def policy(ctx: Ctx, app: App, release: Release | None) -> Policy:
 
 
 def retire_wait(ctx: Ctx, app: App) -> float:
+    """Seconds old containers keep serving after the switch: the app's setting, but never
+    less than the router needs to stop sending them requests."""
+    from berth import routing
+
     value = store_apps.get_setting(ctx.conn, app, "checks.wait-to-retire")
-    return float(value) if value else DEFAULT_RETIRE_WAIT
+    wait = float(value) if value else DEFAULT_RETIRE_WAIT
+    return max(wait, routing.switch_delay(ctx))
 
 
 def set_value(ctx: Ctx, app_name: str, key: str, value: str | None) -> None:

@@ -199,6 +199,12 @@ def ensure_running(ctx: Ctx) -> bool:
     return bool(factories[selected](ctx).ensure_running())
 
 
+def switch_delay(ctx: Ctx) -> float:
+    """Seconds after an apply during which the router may still send requests to the
+    containers it replaced (Caddy caches resolver answers; 0 for a router that reloads)."""
+    return float(getattr(router(ctx), "switch_delay", 0.0))
+
+
 def lock_path(ctx: Ctx) -> Path:
     return ctx.paths.locks / "router.lock"
 

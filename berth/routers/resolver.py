@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ZONE = "berth.internal."
-REFRESH = 1.0  # seconds Caddy caches an answer; old containers must serve this long after
+REFRESH = 0.25  # seconds Caddy caches an answer; old containers must serve this long after
 _A, _AAAA, _IN = 1, 28, 1
 _MAX_QUERY = 512
 
