@@ -14,9 +14,10 @@ import pytest
 from berth import apps, deploy, engine, routing, schedulers
 from berth.cli import main
 from berth.context import Ctx
-from berth.errors import EngineError
+from berth.errors import EngineError, RouterError
 from berth.hooks import docs, manager
 from berth.paths import Paths
+from berth.routers import caddy, nginx
 from berth.schedulers.base import Scheduler
 from berth.store import apps as store_apps
 from berth.store import releases, settings
@@ -117,7 +118,12 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ctx]:
     def no_engine() -> None:
         raise EngineError("no Docker engine in unit tests")
 
+    def no_proxy(*args: object) -> bool:
+        raise RouterError("no Caddy or nginx in unit tests")
+
     monkeypatch.setattr(engine, "client", no_engine)
+    monkeypatch.setattr(caddy, "ensure_running", no_proxy)
+    monkeypatch.setattr(nginx, "ensure_running", no_proxy)
     manager.reset()
     c = Ctx(paths=Paths(root), out=lambda line: None)
     c.conn  # noqa: B018 - create the store
