@@ -16,7 +16,9 @@ def set_(app: str, name: str | None) -> None:
     """Choose the scheduler that runs an app's containers: docker-local (the default) or
     one a plugin registers (`berth scheduler:report APP` lists them). Without NAME the app
     follows the server's `scheduler` setting again. It applies from the next deploy or
-    restart; an unknown name changes nothing.
+    restart, and containers the old scheduler started are not moved: change it before the
+    first deploy unless the new one runs docker-local's containers. An unknown name changes
+    nothing.
 
     \b
     Example:
