@@ -119,8 +119,15 @@ class BenchEnv:
         return self._server.pid
 
     def caddy_pid(self) -> int | None:
+        return self._pid(self.root / "caddy" / "caddy.pid")
+
+    def resolver_pid(self) -> int | None:
+        return self._pid(self.root / "caddy" / "resolver.pid")
+
+    @staticmethod
+    def _pid(path: Path) -> int | None:
         try:
-            return int((self.root / "caddy" / "caddy.pid").read_text().strip())
+            return int(path.read_text().strip())
         except (OSError, ValueError):
             return None
 

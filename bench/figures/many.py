@@ -48,7 +48,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def _memory(env: BenchEnv) -> tuple[float, float]:
-    return rss_mb(env.server_pid), rss_mb(env.caddy_pid())
+    """(berth server, router: Caddy + berth's resolver) resident MB."""
+    return rss_mb(env.server_pid), rss_mb(env.caddy_pid()) + rss_mb(env.resolver_pid())
 
 
 def _free_block() -> ipaddress.IPv4Network:
@@ -124,7 +125,7 @@ def _copy_app(env: BenchEnv, name: str, subnet: str, base: Any) -> None:
 
 
 def many_apps(env: BenchEnv, plan: Plan, work: Path) -> list[Figure]:
-    mem = Figure(key="many_memory", title=f"{plan.apps} apps: berth server + Caddy RSS",
+    mem = Figure(key="many_memory", title=f"{plan.apps} apps: berth server + Caddy + resolver RSS",
                  unit="MB", target="< 150 MB", value_max=150.0,
                  floor_title="the same with 1 app")
     route = Figure(key="many_route_change", title=f"route change with {plan.apps} apps",
@@ -173,7 +174,9 @@ def _many(env: BenchEnv, plan: Plan, work: Path, mem: Figure, route: Figure) -> 
     cpu = (cpu_seconds(env.server_pid) - cpu0) / (time.monotonic() - t0)
     mem.value = [s + c for s, c in samples]
     mem.floor = [one[0] + one[1]] * len(samples)
-    mem.extra = {"server_mb": [s for s, _ in samples], "caddy_mb": [c for _, c in samples],
+    mem.extra = {"server_mb": [s for s, _ in samples],
+                 "caddy_and_resolver_mb": [c for _, c in samples],
+                 "resolver_mb": rss_mb(env.resolver_pid()),
                  "one_app": {"server_mb": one[0], "caddy_mb": one[1]},
                  "server_cpu_share_idle": cpu, "create_99_apps_s": created}
     route.value = _route_change(env, plan.apps, plan.reps_route)

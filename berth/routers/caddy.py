@@ -754,6 +754,7 @@ def ensure_running(root: Path, listen: str = ":80") -> bool:
     applies the real routes.
     """
     with _locked(root):
+        resolver.ensure_running(_ensure_dir(root))  # tells Caddy where containers are
         if is_running(root):
             return False
         pid = _read_pid(root)
@@ -787,6 +788,7 @@ def stop_caddy(root: Path, *, timeout: float = 10.0) -> bool:
 
 
 def _stop_unlocked(root: Path, timeout: float) -> bool:
+    resolver.stop(caddy_dir(root))
     sock = admin_socket(root)
     pid = _read_pid(root)
     stopped = False

@@ -6,17 +6,20 @@ addresses to ``upstreams.json`` and Caddy finds them by an A lookup of
 ``APP.berth.internal.`` (cached for REFRESH), with no config reload. A reload drops
 a few requests under load; this does not.
 
-The responder runs as a thread of ``berth server`` on ``127.0.0.1:PORT`` (UDP; PORT kept in
-``resolver.port`` so Caddy's config stays the same across server restarts). It answers A
-queries for names in the table (TTL 0), an empty answer for other types of a known name, and
-NXDOMAIN for the rest. When it does not answer, Caddy falls back to the static upstreams of
-the config it last loaded; so the router only skips a reload after :func:`answers` saw the
-responder give out the new table.
+The responder is a small process of its own (``python -m berth.routers.resolver``) on
+``127.0.0.1:PORT`` (UDP; PORT kept in ``resolver.port`` so Caddy's config stays the same
+across restarts), started and adopted with Caddy (:func:`ensure_running`), so neither a
+restart nor a hang of `berth server` reaches app traffic. It answers A queries for names in
+the table (TTL 0), an empty answer for other types of a known name, and NXDOMAIN for the
+rest. When it does not answer, Caddy falls back to the static upstreams of the config it last
+loaded; so the router only skips a reload after :func:`answers` saw the responder give out
+the new table.
 
 Files under ``ROOT/caddy/``::
 
     upstreams.json  {"NAME.": ["IP", ...]}: the whole table, replaced atomically
     resolver.port   the UDP port the responder listens on
+    resolver.pid    resolver.log    its process and what it printed
 """
 
 from __future__ import annotations
@@ -24,11 +27,16 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import socket
 import struct
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+from berth.routers.daemon import Daemon
 
 ZONE = "berth.internal."
 REFRESH = 0.25  # seconds Caddy caches an answer; old containers must serve this long after
@@ -165,21 +173,35 @@ def parse_answer(packet: bytes, ident: int) -> list[str] | None:
     return sorted(out)
 
 
-def lookup(port: int, name: str, *, timeout: float = 0.5) -> list[str] | None:
-    """Ask the responder on ``port`` for ``name``; None if it is not there or says NXDOMAIN."""
+def _exchange(port: int, name: str, timeout: float) -> tuple[bytes, int] | None:
     ident = random.getrandbits(16)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         try:
             sock.connect(("127.0.0.1", port))
             sock.send(query(name, ident=ident))
-            reply = sock.recv(4096)
+            return sock.recv(4096), ident
         except OSError:
             return None
+
+
+def lookup(port: int, name: str, *, timeout: float = 0.5) -> list[str] | None:
+    """Ask the responder on ``port`` for ``name``; None if it is not there or says NXDOMAIN."""
+    got = _exchange(port, name, timeout)
+    if got is None:
+        return None
     try:
-        return parse_answer(reply, ident)
+        return parse_answer(*got)
     except (ValueError, struct.error, IndexError):
         return None
+
+
+def alive(port: int | None, *, timeout: float = 0.5) -> bool:
+    """True if a responder answers on ``port`` (any well-formed reply)."""
+    if port is None:
+        return False
+    got = _exchange(port, f"probe.{ZONE}", timeout)
+    return got is not None and len(got[0]) >= 12 and got[0][:2] == got[1].to_bytes(2, "big")
 
 
 def answers(port: int | None, table: dict[str, list[str]]) -> bool:
@@ -264,6 +286,10 @@ class Responder:
         self.thread.start()
         return port
 
+    def stop_soon(self) -> None:
+        """End :meth:`serve` (from a signal handler or another thread)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self.thread is not None:
@@ -271,3 +297,56 @@ class Responder:
                 wake.sendto(b"", self.sock.getsockname())
             self.thread.join(timeout=2)
         self.sock.close()
+
+
+# -- its process -----------------------------------------------------------------------------
+
+
+def _daemon(caddy_dir: Path) -> Daemon:
+    return Daemon(caddy_dir / "resolver.pid", f"--dir={caddy_dir}")
+
+
+def ensure_running(caddy_dir: Path, *, timeout: float = 10.0) -> bool:
+    """Adopt the responder of ``caddy_dir`` or (re)start it; True if it had to start one.
+    One that runs but does not answer is replaced. Callers hold the router's lock."""
+    d = _daemon(caddy_dir)
+    pid = d.pid()
+    if pid is not None and alive(read_port(caddy_dir)):
+        return False
+    if pid is not None:
+        d.stop()
+    # the same berth as the caller's, wherever it was imported from
+    source = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
+    proc = d.start([sys.executable, "-m", "berth.routers.resolver", f"--dir={caddy_dir}"],
+                   log=caddy_dir / "resolver.log", cwd=caddy_dir,
+                   env={**os.environ, "PYTHONPATH": path})
+    deadline = time.monotonic() + timeout
+    while not alive(read_port(caddy_dir), timeout=0.2):
+        if proc.poll() is not None or time.monotonic() >= deadline:
+            d.stop()
+            return False  # Caddy falls back to static upstreams; the next pass tries again
+        time.sleep(0.02)
+    return True
+
+
+def stop(caddy_dir: Path) -> bool:
+    return _daemon(caddy_dir).stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].startswith("--dir="):
+        sys.stderr.write("usage: python -m berth.routers.resolver --dir=CADDY_DIR\n")
+        return 2
+    responder = Responder(Path(args[0][len("--dir="):]),
+                          log=lambda line: print(line, file=sys.stderr, flush=True))
+    signal.signal(signal.SIGTERM, lambda *_: responder.stop_soon())
+    responder.bind()
+    responder.serve()
+    responder.sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -13,6 +13,8 @@ from berth.context import Ctx
 from berth.errors import BerthError
 from berth.store import settings
 
+WAKE_SETTLE = 0.2
+
 
 def _listen_parts(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
@@ -22,11 +24,16 @@ def _listen_parts(value: str) -> tuple[str, int]:
 def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
           cron_tick: float = 5.0) -> None:
     from berth import reconcile, routing
-    from berth.routers import caddy, resolver
-    from berth.server import githttp, scheduler, shipper
+    from berth.server import githttp, scheduler, shipper, watch
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    wake = threading.Event()  # a container died: reconcile now, not at the next pass
+
+    def on_term(*_: object) -> None:
+        stop.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, on_term)
     with locks.hold(ctx.paths.run / "server.lock", what="another berth server", timeout=0.1,
                     holder="berth server"):
         (ctx.paths.run / "server.pid").write_text(f"{__import__('os').getpid()}\n")
@@ -35,14 +42,11 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
         httpd = githttp.serve(ctx.paths.root, host, port)
         ctx.out(f"berth server: git over HTTP on {http_listen}, router on "
                 f"{settings.get(ctx.conn, 'listen')}")
-        # tells Caddy where each app's containers are, so a deploy needs no config reload
-        caddy.caddy_dir(ctx.paths.root).mkdir(mode=0o700, exist_ok=True)
-        dns = resolver.Responder(caddy.caddy_dir(ctx.paths.root), log=ctx.out)
-        dns.start()
         # app logs to disk; cron entries and one-off cleanup
         ship = None if once else shipper.start_thread(ctx.paths.root, ctx.out)
         sched = None if once else scheduler.start_thread(ctx.paths.root, ctx.out,
                                                          tick=cron_tick)
+        watcher = None if once else watch.start_thread(wake, ctx.out)
         try:
             while not stop.is_set():
                 try:
@@ -60,14 +64,17 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
                     ctx.out("berth server: reconcile failed:\n" + traceback.format_exc())
                 if once:
                     break
-                stop.wait(interval)
+                if wake.wait(interval) and not stop.is_set():
+                    time.sleep(WAKE_SETTLE)  # let a burst of events end in one pass
+                wake.clear()
         finally:
+            if watcher is not None:
+                watcher.shutdown()
             if sched is not None:
                 sched.stop.set()
             if ship is not None:
                 ship.shutdown()  # saves where each container's log stopped
             httpd.shutdown()
-            dns.stop()
             (ctx.paths.run / "server.pid").unlink(missing_ok=True)
 
 

@@ -44,10 +44,10 @@ class Site:
     logs: list[Path] = field(default_factory=list)
 
     # -- processes -------------------------------------------------------------------------
-    def start_server(self) -> None:
+    def start_server(self, interval: float = 1) -> None:
         log = self.base / f"server{len(self.logs)}.log"
         self.logs.append(log)
-        self.server = subprocess.Popen(["berth", "server", "--interval", "1"],
+        self.server = subprocess.Popen(["berth", "server", "--interval", f"{interval:g}"],
                                        env=self.env.env(), stdout=open(log, "w"),
                                        stderr=subprocess.STDOUT)
         wait_until("berth server to listen", self._listening, timeout=30, step=0.1)

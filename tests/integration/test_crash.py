@@ -362,6 +362,14 @@ def caddy_dials(site: Site) -> set[str]:
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
+            dyn = node.get("dynamic_upstreams")
+            if dyn:  # Caddy asks berth's resolver, as done here; the static list is a fallback
+                from berth.routers import resolver
+
+                port = int(dyn["resolver"]["addresses"][0].rsplit(":", 1)[1])
+                ips = resolver.lookup(port, dyn["name"]) or []
+                dials.update(f"{ip}:{dyn['port']}" for ip in ips)
+                return
             if isinstance(node.get("dial"), str):
                 dials.add(node["dial"])
             for v in node.values():

@@ -1,22 +1,24 @@
 """Deploys, scaling, config changes and rollbacks reach Caddy through berth's resolver, not
 a config reload (a reload drops requests under load): checked with a real Caddy, pushes over
-SSH and pollers on new and kept-alive connections. Without the resolver (server down) the
-router falls back to reloading, and the app still moves to its new containers."""
+SSH and pollers on new and kept-alive connections. The resolver is a process of its own that
+outlives `berth server`, and a dead or hung one is replaced."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import APPS, make_repo, push
-from tests.integration.private import Site, private_site
+from tests.integration.private import Site, private_site, wait_until
 
 pytestmark = pytest.mark.integration
 APP = "dnsapp"
@@ -122,30 +124,49 @@ def test_container_changes_need_no_caddy_reload_and_drop_nothing(site: Site) -> 
     assert [u.rsplit(":", 1)[0] for u in route["upstreams"]] == sorted(ips)
 
 
-def test_without_the_resolver_the_router_reloads(site: Site) -> None:
+def resolver_pid(site: Site) -> int | None:
+    from berth.routers import resolver
+
+    return resolver._daemon(site.env.root / "caddy").pid()
+
+
+def test_resolver_outlives_the_server_and_comes_back_when_killed(site: Site) -> None:
     env = site.env
+    port = (env.root / "caddy" / "resolver.port").read_text()
+    pid = resolver_pid(site)
+    assert pid is not None
     site.kill_server()
     try:
         before = applied(site)
         env.berth("config:set", APP, "GEN=down", timeout=300)
-        env.berth("ps:scale", APP, "web=2", timeout=300)
-        assert applied(site) != before  # nobody answers lookups: Caddy got current upstreams
         assert env.get(APP, "/env/GEN") == (200, "down")
-        dials = {u["dial"].rsplit(":", 1)[0] for u in live_proxies(site)[0]["upstreams"]}
-        ips = {c["ip"] for c in site.containers(APP) if c["state"] == "running"
-               and c["role"] != "oneoff"}
-        assert len(ips) == 2 and dials == ips
+        assert applied(site) == before  # still no reload: the resolver runs on its own
+        assert resolver_pid(site) == pid
     finally:
         site.start_server()
-    env.berth("ps:scale", APP, "web=1", timeout=300)
+    os.kill(pid, signal.SIGKILL)
+    # the server's next pass starts a new one on the same port
+    wait_until("a new resolver", lambda: resolver_pid(site) not in (None, pid), timeout=30,
+               step=0.1)
+    assert (env.root / "caddy" / "resolver.port").read_text() == port
     env.berth("config:set", APP, "GEN=up", timeout=300)
     assert env.get(APP, "/env/GEN") == (200, "up")
 
 
-def test_resolver_port_survives_a_server_restart(site: Site) -> None:
-    port_file = site.env.root / "caddy" / "resolver.port"
-    port = port_file.read_text()
-    site.kill_server()
-    site.start_server()
-    assert port_file.read_text() == port
-    assert Path(site.env.root / "caddy" / "upstreams.json").exists()
+def test_a_hung_resolver_is_replaced_and_caddy_gets_current_upstreams(site: Site) -> None:
+    env = site.env
+    pid = resolver_pid(site)
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # alive but deaf: ensure_running must replace it
+    try:
+        env.berth("ps:scale", APP, "web=2", timeout=300)
+        assert resolver_pid(site) not in (None, pid)
+        ips = {c["ip"] for c in site.containers(APP)
+               if c["state"] == "running" and c["role"] != "oneoff"}
+        table = json.loads((env.root / "caddy" / "upstreams.json").read_text())
+        assert len(ips) == 2 and set(table[f"{APP}.berth.internal."]) == ips
+        assert env.get(APP, "/env/GEN")[0] == 200
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    env.berth("ps:scale", APP, "web=1", timeout=300)

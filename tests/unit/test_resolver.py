@@ -146,3 +146,24 @@ def test_container_changes_skip_the_reload_only_while_the_resolver_answers(
     router.apply([Route("web1", ("web1.test", "www.test"), ("10.213.0.4:5000",))])
     assert len(loads.posted) == 3  # nobody answers: the static upstreams must be current
     assert _proxies(loads.posted[-1])[0]["upstreams"] == [{"dial": "10.213.0.4:5000"}]
+
+
+def test_the_resolver_process_is_started_adopted_and_stopped(tmp_path: Path) -> None:
+    try:
+        assert resolver.ensure_running(tmp_path) is True
+        port = resolver.read_port(tmp_path)
+        pid = resolver._daemon(tmp_path).pid()
+        assert port is not None and pid is not None and resolver.alive(port)
+        resolver.publish(tmp_path, {NAME: ["10.213.0.5"]})
+        assert resolver.lookup(port, NAME) == ["10.213.0.5"]
+        assert resolver.ensure_running(tmp_path) is False  # adopted, not restarted
+        assert resolver._daemon(tmp_path).pid() == pid
+    finally:
+        assert resolver.stop(tmp_path) is True
+    assert not resolver.alive(port, timeout=0.2)
+    assert resolver.stop(tmp_path) is False
+
+
+def test_the_resolver_command_needs_its_directory() -> None:
+    assert resolver.main([]) == 2
+    assert resolver.main(["--other"]) == 2

@@ -1,0 +1,55 @@
+"""`berth server` reconciles as soon as the engine reports one of its containers died or was
+removed: with timed passes a minute apart, a killed or removed web container is replaced
+and served again within seconds."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.conftest import APPS, make_repo, push
+from tests.integration.private import Site, private_site, wait_until
+
+pytestmark = pytest.mark.integration
+APP = "watched"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with private_site(tmp_path_factory.mktemp("watch")) as s:
+        repo = make_repo(APPS / "static", s.base / "repo")
+        res = push(s.env, repo, s.env.ssh_remote(APP))
+        assert res.returncode == 0, res.stdout + res.stderr
+        s.env.wait_for(APP, "hello from static")
+        s.kill_server()
+        s.start_server(interval=60)  # only engine events can explain a quick repair
+        time.sleep(2)  # the first pass is over and the watcher follows the events
+        yield s
+
+
+def web(site: Site) -> list[dict[str, str]]:
+    return [c for c in site.containers(APP) if c["role"] != "oneoff"]
+
+
+@pytest.mark.parametrize("how", [["kill"], ["rm", "-f"]])
+def test_a_dead_container_is_replaced_at_once(site: Site, how: list[str]) -> None:
+    [before] = web(site)
+    subprocess.run(["docker", *how, before["name"]], check=True, capture_output=True,
+                   timeout=60)
+    start = time.monotonic()
+
+    def serving_again() -> bool:
+        running = [c for c in web(site) if c["state"] == "running"]
+        if not running:
+            return False
+        try:
+            return site.env.get(APP)[0] == 200
+        except OSError:
+            return False
+
+    wait_until("the app to be served again", serving_again, timeout=20, step=0.1)
+    assert time.monotonic() - start < 20  # passes are 60 s apart: events woke the server
+    assert "reconcile failed" not in site.server_log()
