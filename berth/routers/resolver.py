@@ -42,6 +42,7 @@ ZONE = "berth.internal."
 REFRESH = 0.25  # seconds Caddy caches an answer; old containers must serve this long after
 _A, _AAAA, _IN = 1, 28, 1
 _MAX_QUERY = 512
+OWNER_CHECK = 2.0  # seconds between a resolver process's checks that it is still wanted
 
 
 def table_path(caddy_dir: Path) -> Path:
@@ -262,9 +263,17 @@ class Responder:
             self._seen = key
         return self._table
 
-    def serve(self) -> None:
+    def serve(self, *, owned: bool = False) -> None:
+        """Answer until stopped; ``owned`` (the process): also stop once this process is no
+        longer the one ``resolver.pid`` names, or its directory is gone (never orphaned)."""
         self.sock.settimeout(0.5)
+        checked = time.monotonic()
         while not self._stop.is_set():
+            if owned and time.monotonic() - checked > OWNER_CHECK:
+                checked = time.monotonic()
+                if not self._still_ours():
+                    self.log("resolver: no longer in resolver.pid; exiting")
+                    break
             try:
                 packet, peer = self.sock.recvfrom(_MAX_QUERY)
             except TimeoutError:
@@ -279,6 +288,12 @@ class Responder:
                     self.sock.sendto(reply, peer)
                 except OSError as e:
                     self.log(f"resolver: reply failed: {e}")
+
+    def _still_ours(self) -> bool:
+        try:
+            return int((self.caddy_dir / "resolver.pid").read_text().strip()) == os.getpid()
+        except (OSError, ValueError):
+            return False
 
     def start(self) -> int:
         port = self.bind()
@@ -343,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                           log=lambda line: print(line, file=sys.stderr, flush=True))
     signal.signal(signal.SIGTERM, lambda *_: responder.stop_soon())
     responder.bind()
-    responder.serve()
+    responder.serve(owned=True)
     responder.sock.close()
     return 0
 

@@ -167,3 +167,26 @@ def test_the_resolver_process_is_started_adopted_and_stopped(tmp_path: Path) -> 
 def test_the_resolver_command_needs_its_directory() -> None:
     assert resolver.main([]) == 2
     assert resolver.main(["--other"]) == 2
+
+
+def test_an_orphaned_resolver_process_exits_by_itself(tmp_path: Path) -> None:
+    import os
+    import time
+
+    assert resolver.ensure_running(tmp_path) is True
+    pid = resolver._daemon(tmp_path).pid()
+    assert pid is not None
+    (tmp_path / "resolver.pid").unlink()  # its state was cleared (or its root removed)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break
+        if state == "Z":
+            os.waitpid(pid, 0)
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        raise AssertionError("the resolver kept running without its pid file")
