@@ -123,7 +123,8 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
                                  ptype=lab.get(specs.LABEL_TYPE, ""),
                                  index=int(lab.get(specs.LABEL_INDEX, "0")),
                                  release=int(lab.get(specs.LABEL_RELEASE, "0")),
-                                 running=c.status == "running",
+                                 # "restarting": the engine's restart policy has it
+                                 running=c.status in ("running", "restarting"),
                                  role=lab.get(specs.LABEL_ROLE, "process")))
         except (KeyError, ValueError):
             continue

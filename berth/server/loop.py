@@ -14,6 +14,27 @@ from berth.errors import BerthError
 from berth.store import settings
 
 WAKE_SETTLE = 0.2
+RESTART_GRACE = 3.0
+
+
+def _wait_restarts(stop: threading.Event) -> None:
+    """Give the engine's restart policy up to RESTART_GRACE seconds to bring crashed
+    containers back (it does in about a second), so the pass routes to them instead of
+    switching the app to "no web process" and back. A crash loop just waits that long."""
+    from berth import engine
+    from berth.instance import prefix
+    from berth.schedulers import specs
+
+    deadline = time.monotonic() + RESTART_GRACE
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            rows = engine.client().api.containers(filters={
+                "label": [f"{specs.LABEL_INSTANCE}={prefix()}"], "status": "restarting"})
+        except Exception:  # engine away: the pass will say so
+            return
+        if not rows:
+            return
+        time.sleep(0.1)
 
 
 def _listen_parts(value: str) -> tuple[str, int]:
@@ -66,6 +87,7 @@ def serve(ctx: Ctx, *, interval: float = 5.0, once: bool = False,
                     break
                 if wake.wait(interval) and not stop.is_set():
                     time.sleep(WAKE_SETTLE)  # let a burst of events end in one pass
+                    _wait_restarts(stop)
                 wake.clear()
         finally:
             if watcher is not None:

@@ -1,5 +1,6 @@
-"""Wakes the reconciler when one of this root's containers dies or is removed, so a killed
-container is replaced about a second later instead of at the next timed pass.
+"""Wakes the reconciler when one of this root's containers dies, is removed or (re)starts, so
+a killed container is replaced, and routes follow a restarted one, about a second later
+instead of at the next timed pass.
 
 A thread of `berth server` follows the engine's event stream (container die/destroy with
 this instance's label). When the engine goes away (restart), it retries every RETRY
@@ -16,7 +17,8 @@ from berth.instance import prefix
 from berth.schedulers import specs
 
 RETRY = 1.0
-EVENTS = ["die", "destroy"]
+# die/destroy: something to repair; start: a container the engine restarted may need routes
+EVENTS = ["die", "destroy", "start"]
 
 
 class Watcher:

@@ -53,3 +53,23 @@ def test_a_dead_container_is_replaced_at_once(site: Site, how: list[str]) -> Non
     wait_until("the app to be served again", serving_again, timeout=20, step=0.1)
     assert time.monotonic() - start < 20  # passes are 60 s apart: events woke the server
     assert "reconcile failed" not in site.server_log()
+
+
+def test_crashes_the_engine_restarts_change_no_route(site: Site) -> None:
+    """The engine's restart policy brings a crashed process back (after a backoff that
+    doubles with each crash); the pass woken by its death waits for that instead of routing
+    the app to "no web process" and back."""
+    applied = (site.env.root / "caddy" / "applied.sha256").read_text()
+    [before] = web(site)
+    for _ in range(4):
+        pid = subprocess.run(["docker", "inspect", "-f", "{{.State.Pid}}", before["name"]],
+                             capture_output=True, text=True, check=True,
+                             timeout=60).stdout.strip()
+        subprocess.run(["kill", "-9", pid], check=True, timeout=10)
+        time.sleep(0.5)
+        wait_until("the app to be served again",
+                   lambda: site.env.get(APP, timeout=3)[0] == 200, timeout=20, step=0.1)
+    time.sleep(1)  # the last woken pass has run
+    [after] = web(site)
+    assert after["name"] == before["name"] and after["state"] == "running"
+    assert (site.env.root / "caddy" / "applied.sha256").read_text() == applied
