@@ -44,7 +44,8 @@ class Action:
 class Facts:
     desired: dict[str, tuple[int, dict[str, int]]]  # app -> (version, {type: count})
     actual: list[Actual]
-    busy: set[str] = field(default_factory=set)  # apps with a deploy in progress
+    # apps with a deploy, rename or destroy in progress, or run by another scheduler
+    busy: set[str] = field(default_factory=set)
     stopped: set[str] = field(default_factory=set)  # apps stopped by ps:stop
     pending: dict[str, list[int]] = field(default_factory=dict)  # app -> pending versions
 
@@ -91,6 +92,8 @@ def plan(f: Facts) -> list[Action]:
 
 
 def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
+    from berth import schedulers
+
     desired: dict[str, tuple[int, dict[str, int]]] = {}
     rels: dict[str, Release] = {}
     busy = set()
@@ -109,6 +112,9 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
             pending[app.name] = waiting
         if ps.is_stopped(ctx, app):
             stopped.add(app.name)
+        if schedulers.name_for(ctx, app) != schedulers.DEFAULT:
+            busy.add(app.name)  # not docker-local's: its scheduler heals it (`reconcile` hook)
+            continue
         rel = releases.current(ctx.conn, app)
         if rel is None or rel.image is None:
             continue
@@ -128,6 +134,9 @@ def read(ctx: Ctx) -> tuple[Facts, dict[str, Release]]:
                                  role=lab.get(specs.LABEL_ROLE, "process")))
         except (KeyError, ValueError):
             continue
+    for name in {c.app for c in actual} - set(desired) - busy:
+        if locks.is_held(app_lock_path(ctx, name)):
+            busy.add(name)  # renamed or being destroyed: the holder moves or removes these
     return Facts(desired=desired, actual=actual, busy=busy, stopped=stopped,
                  pending=pending), rels
 

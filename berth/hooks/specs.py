@@ -120,7 +120,8 @@ def schedulers() -> dict[str, Any] | None:
     """Schedulers by name: a factory ``(ctx) -> berth.schedulers.base.Scheduler``;
     `berth.schedulers.selected` builds the one an app uses (`berth scheduler:set APP NAME`,
     else the `scheduler` setting) from them. The built-in docker-local scheduler uses this
-    hook. Python only."""
+    hook. berth's reconciler repairs only docker-local's apps: a plugin scheduler heals its
+    own in its `reconcile` hook. Python only."""
 
 
 @hookspec

@@ -59,6 +59,7 @@ from berth.routers.base import (
     port_suffix,
     with_port,
 )
+from berth.routers.daemon import Daemon
 
 SERVER = "berth"
 LACKS: tuple[str, ...] = ()  # features of Route this router cannot do ("snippet" is nginx's)
@@ -70,8 +71,6 @@ PASSIVE_FAIL_DURATION = "1s"
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes including the final NUL
 _TEXT = {"Content-Type": ["text/plain; charset=utf-8"]}
 
-# Caddy processes started by this Python process, so stop_caddy can reap them (no zombies).
-_children: dict[int, subprocess.Popen[bytes]] = {}
 
 
 # -- where things are ------------------------------------------------------------------------
@@ -632,6 +631,10 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _daemon(root: Path) -> Daemon:
+    return Daemon(_pid_file(root), str(_boot_file(root)))
+
+
 def _read_pid(root: Path) -> int | None:
     try:
         return int(_pid_file(root).read_text().strip())
@@ -641,39 +644,7 @@ def _read_pid(root: Path) -> int | None:
 
 def _is_our_caddy(root: Path, pid: int) -> bool:
     """True if ``pid`` is alive (not a zombie) and is the Caddy started for ``root``."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, IndexError):
-        return False
-    return state != b"Z" and os.fsencode(_boot_file(root)) in cmdline
-
-
-def _reap(pid: int) -> None:
-    child = _children.pop(pid, None)
-    if child is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=0.1)
-        return
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _wait_gone(root: Path, pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        child = _children.get(pid)
-        if child is not None:
-            child.poll()  # reaps it once it has exited
-        else:
-            _reap(pid)
-        if not _is_our_caddy(root, pid):
-            _children.pop(pid, None)
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
+    return _daemon(root).is_ours(pid)
 
 
 def _log_tail(root: Path, lines: int = 5) -> str:
@@ -713,30 +684,18 @@ def start_caddy(root: Path, *, timeout: float = START_TIMEOUT) -> subprocess.Pop
         "XDG_CONFIG_HOME": str(d / "config"),
     }
     argv = [binary, "run", "--config", str(_boot_file(root))]
-    with open(_log_file(root), "ab") as log:
-        proc = subprocess.Popen(  # an argv list, never a shell
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=d,
-            env=env,
-            start_new_session=True,
-        )
-    _children[proc.pid] = proc
-    _write_atomic(_pid_file(root), f"{proc.pid}\n")
+    proc = _daemon(root).start(argv, log=_log_file(root), cwd=d, env=env)
     deadline = time.monotonic() + timeout
     while not admin_alive(sock, timeout=1.0):
         if proc.poll() is not None:
-            _children.pop(proc.pid, None)
+            Daemon.forget(proc)
             _clear_state(root)
             raise RouterError(
                 f"Caddy exited with status {proc.returncode} at start:\n{_log_tail(root)}"
             )
         if time.monotonic() >= deadline:
             proc.kill()
-            proc.wait()
-            _children.pop(proc.pid, None)
+            Daemon.forget(proc)
             _clear_state(root)
             raise RouterError(
                 f"Caddy's admin socket {sock} did not answer within {timeout:g}s:\n"
@@ -774,7 +733,7 @@ def _terminate(root: Path, pid: int, timeout: float = 10.0) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        if _wait_gone(root, pid, timeout):
+        if _daemon(root).wait_gone(pid, timeout):
             return
     raise RouterError(f"could not stop Caddy (pid {pid})")
 
@@ -797,11 +756,11 @@ def _stop_unlocked(root: Path, timeout: float) -> bool:
             admin_request(sock, "POST", "/stop", timeout=timeout)
         stopped = True
     if pid is not None and _is_our_caddy(root, pid):
-        if not _wait_gone(root, pid, timeout):
+        if not _daemon(root).wait_gone(pid, timeout):
             _terminate(root, pid)
         stopped = True
     elif pid is not None:
-        _reap(pid)
+        _daemon(root).wait_gone(pid, 0)  # reaps it if it was our child
     sock.unlink(missing_ok=True)
     _clear_state(root)
     return stopped

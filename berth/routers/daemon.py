@@ -4,6 +4,7 @@ its own session, so it outlives the `berth server` or CLI process that started i
     d = Daemon(pid_file, marker)     marker: an argv word only our process has
     d.pid()                          the live process of the pid file, or None
     d.start(argv, log=..., cwd=...)  start it (the caller checks it is not running)
+    d.wait_gone(pid, timeout)        reap it once it exits; False if still there
     d.stop(timeout)                  SIGTERM, then SIGKILL; True if one ran
 """
 
@@ -25,7 +26,7 @@ class Daemon:
         self.pid_file = pid_file
         self.marker = os.fsencode(marker)
 
-    def _ours(self, pid: int) -> bool:
+    def is_ours(self, pid: int) -> bool:
         """Alive (not a zombie) and started with our marker in its argv."""
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
@@ -44,7 +45,7 @@ class Daemon:
         if child is not None and child.poll() is not None:
             _children.pop(pid, None)
             return None
-        return pid if self._ours(pid) else None
+        return pid if self.is_ours(pid) else None
 
     def start(self, argv: list[str], *, log: Path, cwd: Path,
               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -58,7 +59,14 @@ class Daemon:
         os.replace(tmp, self.pid_file)
         return proc
 
-    def _gone(self, pid: int, timeout: float) -> bool:
+    @staticmethod
+    def forget(proc: subprocess.Popen[bytes]) -> None:
+        """Reap a child that failed to start (the caller killed or saw it exit)."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        _children.pop(proc.pid, None)
+
+    def wait_gone(self, pid: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while True:
             child = _children.get(pid)
@@ -67,7 +75,7 @@ class Daemon:
             else:
                 with contextlib.suppress(ChildProcessError, OSError):
                     os.waitpid(pid, os.WNOHANG)
-            if not self._ours(pid):
+            if not self.is_ours(pid):
                 _children.pop(pid, None)
                 return True
             if time.monotonic() >= deadline:
@@ -82,7 +90,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            if self._gone(pid, timeout):
+            if self.wait_gone(pid, timeout):
                 break
         self.pid_file.unlink(missing_ok=True)
         return True

@@ -285,3 +285,32 @@ def test_the_hook_reference_documents_the_schedulers_hook() -> None:
     assert "### `schedulers`" in text
     assert "berth.schedulers.base.Scheduler" in text
     assert "berth scheduler:set APP NAME" in text
+
+
+class _Container:
+    def __init__(self, app: str, release: int, status: str = "exited") -> None:
+        from berth.schedulers import specs
+
+        self.name = specs.container_name(app, "web", 1)
+        self.status = status
+        self.labels = {specs.LABEL_APP: app, specs.LABEL_TYPE: "web", specs.LABEL_INDEX: "1",
+                       specs.LABEL_RELEASE: str(release)}
+
+
+def test_reconciler_repairs_only_docker_local_apps_and_leaves_locked_names_alone(
+        plugged: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    from berth import locks, reconcile
+
+    ctx = plugged
+    _released(ctx, "mine")
+    _released(ctx, "theirs")
+    schedulers.set_for(ctx, "theirs", "recording")
+    found = [_Container("mine", 1), _Container("theirs", 1), _Container("renamed", 1),
+             _Container("gone", 1)]
+    monkeypatch.setattr(engine, "containers", lambda *a, **k: found)
+    held = deploy.app_lock_path(ctx, "renamed")  # a rename holds the old name's lock
+    with locks.hold(held, what="the test", timeout=1):
+        facts, _ = reconcile.read(ctx)
+        actions = {(a.kind, a.app) for a in reconcile.plan(facts)}
+    assert actions == {("restart", "mine"), ("remove", "gone")}
+    assert {"theirs", "renamed"} <= facts.busy
