@@ -148,11 +148,29 @@ def remove(container: Any, *, timeout: int = 10) -> None:
 
 def logs_tail(container: Any, lines: int = 20) -> str:
     import docker.errors
+    import requests.exceptions
 
     try:
         return container.logs(tail=lines).decode(errors="replace")
-    except docker.errors.DockerException:
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
         return ""
+
+
+def failure(e: BaseException) -> str | None:
+    """A plain message for an engine error that escaped ``errors()`` (the engine stopped or
+    restarted in the middle of a command), or None if ``e`` is something else."""
+    import sys
+
+    if "docker" not in sys.modules:  # the engine was never called
+        return None
+    import docker.errors
+    import requests.exceptions
+
+    if isinstance(e, requests.exceptions.ConnectionError):
+        return "lost the connection to the Docker engine (stopped or restarting?)"
+    if isinstance(e, docker.errors.DockerException | requests.exceptions.RequestException):
+        return f"the Docker engine failed: {e}"
+    return None
 
 
 def image_exists(ref: str) -> bool:

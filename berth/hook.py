@@ -92,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug: say so plainly, keep the traceback for the log
         import traceback
 
+        from berth.engine import failure
+
+        if (message := failure(e)) is not None:
+            _out(f" !     {message}; the previous release keeps serving")
+            return 1
         traceback.print_exc()
         _out(f" !     internal error ({e.__class__.__name__}: {e}); the previous release "
              "keeps serving")

@@ -211,6 +211,14 @@ def run(args: list[str], *, prog: str = "berth", standalone: bool = True) -> int
         return int(e.exit_code)
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        from berth.engine import failure
+
+        message = failure(e)
+        if message is None:
+            raise
+        click.echo(f" !     {message}", err=True)
+        return 1
     return 0
 
 
