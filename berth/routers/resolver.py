@@ -326,7 +326,7 @@ def ensure_running(caddy_dir: Path, *, timeout: float = 10.0) -> bool:
     One that runs but does not answer is replaced. Callers hold the router's lock."""
     d = _daemon(caddy_dir)
     pid = d.pid()
-    if pid is not None and alive(read_port(caddy_dir)):
+    if pid is not None and alive(read_port(caddy_dir), timeout=1.0):  # slow is not dead
         return False
     if pid is not None:
         d.stop()
