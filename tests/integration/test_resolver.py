@@ -34,8 +34,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield s
 
 
-def applied(site: Site) -> str:
-    return (site.env.root / "caddy" / "applied.sha256").read_text()
+def applied(site: Site) -> tuple[str, int]:
+    """The hashes of the last config load, and when it was written (every load rewrites it)."""
+    path = site.env.root / "caddy" / "applied.sha256"
+    return path.read_text(), path.stat().st_mtime_ns
 
 
 def live_proxies(site: Site) -> list[dict[str, Any]]:
