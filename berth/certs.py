@@ -18,6 +18,7 @@ from typing import Any
 
 from berth.context import Ctx
 from berth.errors import NotFound, ValidationError
+from berth.files import write_atomic
 from berth.models import App
 from berth.store import certs as store
 
@@ -171,16 +172,7 @@ def remove(ctx: Ctx, app: App) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    try:
-        if path.read_text() == text:
-            return
-    except OSError:
-        pass
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomic(path, text, mode=0o600, if_changed=True)
 
 
 def materialize(ctx: Ctx, app: App) -> tuple[Path, Path]:

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.errors import RouterError
+from berth.files import write_atomic
 from berth.routers import resolver
 from berth.routers.base import (
     Listeners,
@@ -625,12 +626,6 @@ def _locked(root: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _daemon(root: Path) -> Daemon:
     return Daemon(_pid_file(root), str(_boot_file(root)))
 
@@ -677,7 +672,7 @@ def start_caddy(root: Path, *, timeout: float = START_TIMEOUT) -> subprocess.Pop
         raise RouterError(f"Caddy is already running for {root} (pid {_read_pid(root)})")
     sock.unlink(missing_ok=True)  # stale: nothing answers on it
     _clear_state(root)  # a new Caddy has none of the routes the old hash describes
-    _write_atomic(_boot_file(root), json.dumps(boot, indent=2) + "\n")
+    write_atomic(_boot_file(root), json.dumps(boot, indent=2) + "\n")
     env = {
         **os.environ,
         "XDG_DATA_HOME": str(d / "data"),
@@ -859,7 +854,7 @@ class CaddyRouter:
                 hash_file.unlink(missing_ok=True)
                 self._applied = None
             raise
-        _write_atomic(hash_file, f"{digest}\n{shape}\n")
+        write_atomic(hash_file, f"{digest}\n{shape}\n")
         self._applied = digest
 
     def is_running(self) -> bool:
@@ -892,11 +887,7 @@ class CaddyRouter:
             report["error"] = str(e)
             return report
         servers = config.get("apps", {}).get("http", {}).get("servers", {})
-        try:
-            table = json.loads(resolver.table_path(caddy_dir(self.root)).read_text())
-        except (OSError, ValueError):
-            table = None
-        routes = routes_from_config(config, table)
+        routes = routes_from_config(config, resolver.read_table(caddy_dir(self.root)))
         report.update(
             running=True, listen=servers.get(SERVER, {}).get("listen", []),
             listeners=sorted({a for srv in servers.values() for a in srv.get("listen", [])}),

@@ -17,6 +17,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from berth.files import write_atomic
+
 # children started by this process, so stopping them also reaps them (no zombies)
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -54,9 +56,7 @@ class Daemon:
                                     stderr=subprocess.STDOUT, cwd=cwd, env=env,
                                     start_new_session=True)
         _children[proc.pid] = proc
-        tmp = self.pid_file.with_name(self.pid_file.name + ".tmp")
-        tmp.write_text(f"{proc.pid}\n")
-        os.replace(tmp, self.pid_file)
+        write_atomic(self.pid_file, f"{proc.pid}\n")
         return proc
 
     @staticmethod

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.errors import RouterError
+from berth.files import write_atomic
 from berth.routers.base import (
     Listeners,
     PortMap,
@@ -310,11 +311,7 @@ def _ensure_dirs(root: Path) -> Path:
 
 
 def _write(path: Path, text: str, mode: int = 0o600) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomic(path, text, mode=mode)
 
 
 def _read(path: Path) -> str | None:

@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from berth.files import write_atomic
 from berth.routers.daemon import Daemon
 
 ZONE = "berth.internal."
@@ -67,18 +68,19 @@ def read_port(caddy_dir: Path) -> int | None:
     return int(value) if value.isdigit() and 0 < int(value) < 65536 else None
 
 
+def read_table(caddy_dir: Path) -> dict[str, list[str]] | None:
+    """The published table; None when there is none or it cannot be read."""
+    try:
+        data = json.loads(table_path(caddy_dir).read_text())
+    except (OSError, ValueError):
+        return None
+    return {str(k): [str(ip) for ip in v] for k, v in data.items()}
+
+
 def publish(caddy_dir: Path, table: dict[str, list[str]]) -> None:
     """Replace the whole table atomically (readers see the old or the new one)."""
-    path = table_path(caddy_dir)
     text = json.dumps({k: sorted(v) for k, v in sorted(table.items())}) + "\n"
-    try:
-        if path.read_text() == text:
-            return
-    except OSError:
-        pass
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_atomic(table_path(caddy_dir), text, if_changed=True)
 
 
 # -- wire format (RFC 1035, only what A lookups need) ----------------------------------------
@@ -240,10 +242,7 @@ class Responder:
             self.sock.bind(("127.0.0.1", 0))
         bound = int(self.sock.getsockname()[1])
         if bound != port:
-            path = port_path(self.caddy_dir)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_text(f"{bound}\n")
-            os.replace(tmp, path)
+            write_atomic(port_path(self.caddy_dir), f"{bound}\n")
         return bound
 
     def table(self) -> dict[str, list[str]]:
@@ -255,12 +254,10 @@ class Responder:
             return self._table
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         if key != self._seen:
-            try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError):
+            table = read_table(self.caddy_dir)
+            if table is None:
                 return self._table  # keep the last good table
-            self._table = {str(k): [str(ip) for ip in v] for k, v in data.items()}
-            self._seen = key
+            self._table, self._seen = table, key
         return self._table
 
     def serve(self, *, owned: bool = False) -> None:

@@ -2,7 +2,7 @@
 a killed container is replaced, and routes follow a restarted one, about a second later
 instead of at the next timed pass.
 
-A thread of `berth server` follows the engine's event stream (container die/destroy with
+A thread of `berth server` follows the engine's event stream (container die, destroy and start with
 this instance's label). When the engine goes away (restart), it retries every RETRY
 seconds; the timed passes keep reconciling meanwhile.
 """
