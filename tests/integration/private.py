@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.integration.conftest import Env, cleanup, free_port, start_sshd
+from tests.integration.conftest import Env, cleanup, free_port, make_repo, push, start_sshd
 
 
 def prefix_of(root: Path) -> str:
@@ -67,6 +67,15 @@ class Site:
         self.server.send_signal(signal.SIGKILL)
         self.server.wait(timeout=30)
         self.server = None
+
+    def deploy(self, app: str, src: Path, text: str) -> Path:
+        """Push the fixture app ``src`` as ``app`` over SSH and wait until it answers with
+        ``text``; the repo it pushed from."""
+        repo = make_repo(src, self.base / app)
+        res = push(self.env, repo, self.env.ssh_remote(app))
+        assert res.returncode == 0, res.stdout + res.stderr
+        self.env.wait_for(app, text)
+        return repo
 
     def destroy(self, *apps: str) -> None:
         """Destroy apps a test made: each has a network of its own, and the engine's default

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import APPS, make_repo, push
+from tests.integration.conftest import APPS
 from tests.integration.private import Site, private_site, wait_until
 
 pytestmark = pytest.mark.integration
@@ -27,10 +27,7 @@ APP = "dnsapp"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with private_site(tmp_path_factory.mktemp("resolver")) as s:
-        repo = make_repo(APPS / "flask", s.base / "repo")
-        res = push(s.env, repo, s.env.ssh_remote(APP))
-        assert res.returncode == 0, res.stdout + res.stderr
-        s.env.wait_for(APP, "hello from flask")
+        s.deploy(APP, APPS / "flask", "hello from flask")
         yield s
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import APPS, make_repo, push
+from tests.integration.conftest import APPS
 from tests.integration.private import Site, private_site, wait_until
 
 pytestmark = pytest.mark.integration
@@ -20,10 +20,7 @@ APP = "watched"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with private_site(tmp_path_factory.mktemp("watch")) as s:
-        repo = make_repo(APPS / "static", s.base / "repo")
-        res = push(s.env, repo, s.env.ssh_remote(APP))
-        assert res.returncode == 0, res.stdout + res.stderr
-        s.env.wait_for(APP, "hello from static")
+        s.deploy(APP, APPS / "static", "hello from static")
         s.kill_server()
         s.start_server(interval=60)  # only engine events can explain a quick repair
         time.sleep(2)  # the first pass is over and the watcher follows the events
@@ -60,10 +57,7 @@ def test_crashes_the_engine_restarts_change_no_route(site: Site) -> None:
     doubles with each crash); the pass woken by its death waits for that instead of routing
     the app to "no web process" and back. A Flask app, crashed repeatedly as the bench does:
     it takes long enough to come back for that pass to see it down."""
-    repo = make_repo(APPS / "flask", site.base / "crashy")
-    res = push(site.env, repo, site.env.ssh_remote("crashy"))
-    assert res.returncode == 0, res.stdout + res.stderr
-    site.env.wait_for("crashy", "hello from flask")
+    site.deploy("crashy", APPS / "flask", "hello from flask")
     time.sleep(2)
     hashes = site.env.root / "caddy" / "applied.sha256"
     applied = (hashes.read_text(), hashes.stat().st_mtime_ns)  # rewritten by every load
